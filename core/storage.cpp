@@ -1,0 +1,49 @@
+#include "core/storage.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/backend.h"
+#include "core/error.h"
+
+namespace cohort {
+
+namespace {
+constexpr size_t kCpuAlignment = 64;
+std::atomic<bool> g_poison{false};
+
+void* cpu_alloc(size_t nbytes) {
+  // aligned_alloc needs a size that is a multiple of the alignment; zero-size tensors still
+  // get a valid unique pointer.
+  size_t rounded = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+  if (rounded == 0) rounded = kCpuAlignment;
+  void* p = std::aligned_alloc(kCpuAlignment, rounded);
+  if (!p) COHORT_FAIL("out of host memory allocating {} bytes", nbytes);
+  if (g_poison.load(std::memory_order_relaxed)) std::memset(p, 0xFF, rounded);
+  return p;
+}
+}  // namespace
+
+void set_poison_allocations(bool on) { g_poison.store(on); }
+bool poison_allocations() { return g_poison.load(); }
+
+Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+  if (device.is_cpu()) {
+    data_ = cpu_alloc(nbytes);
+    deleter_ = [](void* p) { std::free(p); };
+  } else {
+    data_ = backend::cuda_alloc(nbytes, device.index);
+    int index = device.index;
+    deleter_ = [index](void* p) { backend::cuda_free(p, index); };
+  }
+}
+
+Storage::Storage(void* data, size_t nbytes, Device device, std::function<void(void*)> deleter)
+    : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)) {}
+
+Storage::~Storage() {
+  if (data_ && deleter_) deleter_(data_);
+}
+
+}  // namespace cohort

@@ -1,0 +1,44 @@
+// Per-element forward and derivative formulas of the unary ops, shared by CPU and CUDA.
+#pragma once
+
+#include <cmath>
+
+#include "kernels/common/hd.h"
+#include "kernels/common/op_enums.h"
+
+namespace cohort::math {
+
+template <typename T>
+COHORT_HD T unary_forward(UnaryOp op, T x, T p) {
+  switch (op) {
+    case UnaryOp::neg: return -x;
+    case UnaryOp::exp: return std::exp(x);
+    case UnaryOp::log: return std::log(x);
+    case UnaryOp::sqrt: return std::sqrt(x);
+    case UnaryOp::pow: return p == T(2) ? x * x : std::pow(x, p);
+    case UnaryOp::relu: return x > T(0) ? x : T(0);
+    case UnaryOp::sigmoid: return T(1) / (T(1) + std::exp(-x));
+    case UnaryOp::tanh: return std::tanh(x);
+    case UnaryOp::abs: return x < T(0) ? -x : x;
+  }
+  return x;
+}
+
+// f'(x), given the input x and the output y = f(x).
+template <typename T>
+COHORT_HD T unary_derivative(UnaryOp op, T x, T y, T p) {
+  switch (op) {
+    case UnaryOp::neg: return T(-1);
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return T(1) / x;
+    case UnaryOp::sqrt: return T(0.5) / y;
+    case UnaryOp::pow: return p == T(2) ? T(2) * x : p * std::pow(x, p - T(1));
+    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);  // 0 at the kink, as PyTorch
+    case UnaryOp::sigmoid: return y * (T(1) - y);
+    case UnaryOp::tanh: return T(1) - y * y;
+    case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+  }
+  return T(0);
+}
+
+}  // namespace cohort::math

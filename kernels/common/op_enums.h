@@ -1,0 +1,12 @@
+// Operation selectors shared by the op front-ends, the CPU kernels and the CUDA kernels.
+#pragma once
+
+#include <cstdint>
+
+namespace cohort {
+
+// ge yields 1 where a >= b, else 0 (masks for subgradients).
+enum class BinaryOp : uint8_t { add, sub, mul, div, rsub, rdiv, maximum, minimum, ge };
+enum class UnaryOp : uint8_t { neg, exp, log, sqrt, pow, relu, sigmoid, tanh, abs };
+
+}  // namespace cohort

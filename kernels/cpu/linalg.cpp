@@ -1,0 +1,64 @@
+// GEMM through Eigen on row-major maps; Eigen's own blocking and (with OpenMP) threads.
+#include "kernels/cpu/linalg.h"
+
+#include <Eigen/Core>
+
+namespace cohort::cpu {
+
+namespace {
+template <typename T>
+using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using ConstMap = Eigen::Map<const RowMajor<T>>;
+template <typename T>
+using Map = Eigen::Map<RowMajor<T>>;
+
+template <typename T>
+void gemm_one(const T* a, int64_t ar, int64_t ac, bool ta, const T* b, int64_t br, int64_t bc,
+              bool tb, T* c, int64_t m, int64_t n, T alpha, T beta) {
+  ConstMap<T> A(a, ar, ac), B(b, br, bc);
+  Map<T> C(c, m, n);
+  // beta == 0 must ignore C's old contents entirely (they may be NaN sentinels).
+  if (beta == T(0)) {
+    if (!ta && !tb) C.noalias() = alpha * (A * B);
+    else if (ta && !tb) C.noalias() = alpha * (A.transpose() * B);
+    else if (!ta && tb) C.noalias() = alpha * (A * B.transpose());
+    else C.noalias() = alpha * (A.transpose() * B.transpose());
+  } else {
+    C *= beta;
+    if (!ta && !tb) C.noalias() += alpha * (A * B);
+    else if (ta && !tb) C.noalias() += alpha * (A.transpose() * B);
+    else if (!ta && tb) C.noalias() += alpha * (A * B.transpose());
+    else C.noalias() += alpha * (A.transpose() * B.transpose());
+  }
+}
+}  // namespace
+
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, double alpha,
+          double beta) {
+  COHORT_DISPATCH_FLOATING(a.dtype(), "gemm", [&] {
+    const bool batched = a.dim() == 3;
+    const int64_t batch = batched ? a.size(0) : 1;
+    const int64_t ar = a.size(-2), ac = a.size(-1), br = b.size(-2), bc = b.size(-1);
+    const int64_t m = c.size(-2), n = c.size(-1);
+    const scalar_t* pa = a.data<scalar_t>();
+    const scalar_t* pb = b.data<scalar_t>();
+    scalar_t* pc = c.data<scalar_t>();
+    for (int64_t i = 0; i < batch; ++i)
+      gemm_one<scalar_t>(pa + i * ar * ac, ar, ac, trans_a, pb + i * br * bc, br, bc, trans_b,
+                         pc + i * m * n, m, n, static_cast<scalar_t>(alpha),
+                         static_cast<scalar_t>(beta));
+  });
+}
+
+void transpose2d(const Tensor& in, Tensor& out) {
+  COHORT_DISPATCH_ALL(in.dtype(), "transpose2d", [&] {
+    const int64_t r = in.size(0), c = in.size(1);
+    const scalar_t* pi = in.data<scalar_t>();
+    scalar_t* po = out.data<scalar_t>();
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t j = 0; j < c; ++j) po[j * r + i] = pi[i * c + j];
+  });
+}
+
+}  // namespace cohort::cpu
