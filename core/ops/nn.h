@@ -1,0 +1,41 @@
+// Network op front-ends (NCHW). Each validates its arguments (errors name the op and shapes),
+// allocates outputs, dispatches to cpu::/cuda:: and records its backward.
+#pragma once
+
+#include <vector>
+
+#include "core/random.h"
+#include "core/tensor.h"
+#include "kernels/common/nn_params.h"
+
+namespace cohort::ops {
+
+// x [N,C,H,W], weight [K,C/groups,R,S], bias [K] or undefined -> [N,K,P,Q].
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              const Conv2dParams& params = {});
+
+// Batch norm over N,H,W per channel, PyTorch semantics. In training, running_mean/var (if
+// defined) are updated in place with `momentum`; in eval they normalise. weight/bias may be
+// undefined (affine=false).
+Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    Tensor running_mean, Tensor running_var, bool training,
+                    double momentum = 0.1, double eps = 1e-5);
+
+Tensor max_pool2d(const Tensor& x, const Pool2dParams& params);
+Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);
+// Mean over H and W: [N,C,H,W] -> [N,C].
+Tensor global_avg_pool2d(const Tensor& x);
+
+// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p);
+// identity when !training or p == 0. The mask comes from gen's Philox stream (same on CPU/CUDA).
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
+
+Tensor pad2d(const Tensor& x, const Pad2dParams& params);
+// Concatenation along dim 1 (channels) of [N,C_i,...] tensors with equal other dims.
+Tensor concat_channels(const std::vector<Tensor>& xs);
+
+// Softmax / log-softmax over the last dim (dim = -1 only; [N,C] logits are the use case).
+Tensor softmax(const Tensor& x);
+Tensor log_softmax(const Tensor& x);
+
+}  // namespace cohort::ops

@@ -1,0 +1,35 @@
+// CUDA runtime services, declared in plain C++ so core (compiled by the host compiler) can call
+// them: device discovery, memory through the caching allocator, copies, synchronisation.
+// Implemented in kernels/cuda/runtime.cu and kernels/cuda/allocator.cu. Only compiled into
+// builds with COHORT_WITH_CUDA.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace cohort::cuda {
+
+// False when there is no driver, no device, or the driver is too old; never crashes.
+bool is_available();
+// Why is_available() is false ("" when it is true), e.g. the driver's error string.
+std::string unavailable_reason();
+int device_count();
+int current_device();
+void set_device(int index);
+
+// Device memory from the caching allocator (kernels/cuda/allocator.h) on the current stream.
+void* device_alloc(size_t nbytes, int device);
+void device_free(void* ptr, int device);
+
+// Copies between host and device memory (either side may be either). Host->device copies of
+// pageable memory are staged through pinned buffers; the call returns when `dst` is usable.
+void copy_bytes(void* dst, bool dst_is_cuda, int dst_device, const void* src, bool src_is_cuda,
+                int src_device, size_t nbytes);
+
+void synchronize(int device);
+// Synchronises and throws BackendError naming `op` if an asynchronous error is pending
+// (COHORT_SYNC=1 runs this after every op).
+void synchronize_and_check(int device, const char* op);
+
+}  // namespace cohort::cuda
