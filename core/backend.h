@@ -23,6 +23,11 @@ namespace cohort::backend {
 bool cuda_available();
 
 void* cuda_alloc(size_t nbytes, int device);
+// Page-locked host memory; throws without CUDA.
+void* pinned_alloc(size_t nbytes);
+void pinned_free(void* ptr);
+// Like copy_bytes, but a pinned-host -> device copy may return before completing (stream-ordered).
+void copy_bytes_async(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);
 void cuda_free(void* ptr, int device);
 // Copies nbytes between any two devices (host<->device through pinned staging on CUDA).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);

@@ -42,6 +42,13 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
 Storage::Storage(void* data, size_t nbytes, Device device, std::function<void(void*)> deleter)
     : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)) {}
 
+std::shared_ptr<Storage> Storage::pinned(size_t nbytes) {
+  void* p = backend::pinned_alloc(nbytes);
+  auto s = std::make_shared<Storage>(p, nbytes, Device::cpu(), [](void* q) { backend::pinned_free(q); });
+  s->pinned_ = true;
+  return s;
+}
+
 Storage::~Storage() {
   if (data_ && deleter_) deleter_(data_);
 }

@@ -21,6 +21,8 @@ class Storage {
  public:
   // Allocates `nbytes` on `device` (uninitialised).
   Storage(size_t nbytes, Device device);
+  // Page-locked host memory (CUDA builds only), for asynchronous host->device copies.
+  static std::shared_ptr<Storage> pinned(size_t nbytes);
   // Wraps memory owned elsewhere; `deleter` runs when the last view goes away.
   Storage(void* data, size_t nbytes, Device device, std::function<void(void*)> deleter);
   ~Storage();
@@ -30,12 +32,14 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+  bool is_pinned() const { return pinned_; }
 
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
   std::function<void(void*)> deleter_;
+  bool pinned_ = false;
 };
 
 }  // namespace cohort

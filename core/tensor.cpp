@@ -121,6 +121,28 @@ Tensor Tensor::to(DType dtype) const { return ops::to_dtype(*this, dtype); }
 Tensor Tensor::to(Device device) const { return ops::to_device(*this, device); }
 Tensor Tensor::clone() const { return ops::clone(*this); }
 
+Tensor Tensor::to(Device device, bool non_blocking) const {
+  if (!non_blocking || device == this->device() || !is_pinned()) return to(device);
+  COHORT_CHECK(!requires_grad() || !autograd::grad_enabled(),
+               "to(non_blocking): not recorded by autograd; detach() the tensor first");
+  Tensor out = Tensor::empty(shape(), dtype(), device);
+  backend::copy_bytes_async(out.raw_data(), device, raw_data(), this->device(), nbytes());
+  return out;
+}
+
+Tensor Tensor::pin_memory() const {
+  COHORT_CHECK(device().is_cpu(), "pin_memory: tensor is on {}, not the CPU", device().str());
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = Storage::pinned(nbytes());
+  impl->shape = shape();
+  impl->dtype = dtype();
+  Tensor out(std::move(impl));
+  backend::copy_bytes(out.raw_data(), Device::cpu(), raw_data(), Device::cpu(), nbytes());
+  return out;
+}
+
+bool Tensor::is_pinned() const { return impl().storage->is_pinned(); }
+
 double Tensor::item() const {
   COHORT_CHECK(numel() == 1, "item: tensor has {} elements (shape {}), expected 1", numel(),
                shape_str(shape()));

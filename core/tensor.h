@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/device.h"
@@ -18,6 +19,9 @@
 namespace cohort {
 
 using Shape = std::vector<int64_t>;
+class Tensor;
+// Ordered (name, tensor) pairs: named parameters, buffers, state dicts.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 int64_t shape_numel(const Shape& shape);
 std::string shape_str(const Shape& shape);
@@ -90,6 +94,13 @@ class Tensor {
   // ---- copies ----------------------------------------------------------------------------
   Tensor to(DType dtype) const;
   Tensor to(Device device) const;
+  // non_blocking: a host->device copy from pinned memory returns before it completes (the copy
+  // is ordered on the device's current stream, like PyTorch's non_blocking=True).
+  Tensor to(Device device, bool non_blocking) const;
+  // A CPU copy in page-locked (pinned) host memory, for fast asynchronous copies to CUDA.
+  // Throws in a build without CUDA.
+  Tensor pin_memory() const;
+  bool is_pinned() const;
   Tensor clone() const;
   // Element values; synchronises for CUDA tensors (the only host syncs are explicit).
   double item() const;

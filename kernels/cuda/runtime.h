@@ -27,6 +27,15 @@ void device_free(void* ptr, int device);
 void copy_bytes(void* dst, bool dst_is_cuda, int dst_device, const void* src, bool src_is_cuda,
                 int src_device, size_t nbytes);
 
+// Stream-ordered on the destination device's current stream; returns without waiting when the
+// host side is pinned (the caller keeps the host buffer alive until the stream passes the copy).
+void copy_bytes_async(void* dst, bool dst_is_cuda, int dst_device, const void* src,
+                      bool src_is_cuda, int src_device, size_t nbytes);
+
+// Page-locked host memory (cached like device memory; never cudaHostAlloc per batch).
+void* pinned_alloc(size_t nbytes);
+void pinned_free(void* ptr);
+
 void synchronize(int device);
 // Synchronises and throws BackendError naming `op` if an asynchronous error is pending
 // (COHORT_SYNC=1 runs this after every op).
