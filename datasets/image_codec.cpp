@@ -25,11 +25,17 @@ void check_dimensions(int64_t w, int64_t h, const char* format, const std::strin
 }
 
 // One decompressor per thread: creating one costs more than decoding a small image, and a
-// handle must not be shared between threads.
+// handle must not be shared between threads. After a failed decode the handle is replaced: a
+// TurboJPEG 2.1 handle that aborted mid-stream can reject the next, valid, file ("Bogus Huffman
+// table definition").
 struct TjHandle {
   tjhandle h = tjInitDecompress();
   ~TjHandle() {
     if (h) tjDestroy(h);
+  }
+  void reset() {
+    if (h) tjDestroy(h);
+    h = tjInitDecompress();
   }
 };
 
@@ -50,7 +56,9 @@ Image decode_jpeg(const uint8_t* bytes, size_t size, int channels, const std::st
   int w = 0, h = 0, subsamp = 0, colorspace = 0;
   if (tjDecompressHeader3(tj.h, bytes, static_cast<unsigned long>(size), &w, &h, &subsamp,
                           &colorspace) != 0) {
-    throw IOError(fmt::format("JPEG '{}' ({} bytes): bad header: {}", source, size, tjGetErrorStr2(tj.h)));
+    std::string why = tjGetErrorStr2(tj.h);
+    tj.reset();
+    throw IOError(fmt::format("JPEG '{}' ({} bytes): bad header: {}", source, size, why));
   }
   check_dimensions(w, h, "JPEG", source);
   Image img(h, w, channels);
@@ -59,8 +67,10 @@ Image decode_jpeg(const uint8_t* bytes, size_t size, int channels, const std::st
   int flags = TJFLAG_STOPONWARNING;
   if (tjDecompress2(tj.h, bytes, static_cast<unsigned long>(size), img.pixels.data(), w, 0, h,
                     channels == 3 ? TJPF_RGB : TJPF_GRAY, flags) != 0) {
+    std::string why = tjGetErrorStr2(tj.h);
+    tj.reset();
     throw IOError(fmt::format("JPEG '{}' ({} bytes, {}x{}): corrupt or truncated: {}", source, size,
-                              w, h, tjGetErrorStr2(tj.h)));
+                              w, h, why));
   }
   return img;
 }

@@ -173,7 +173,11 @@ struct EpochIterator::State {
     std::exception_ptr error;
   };
 
-  const DataLoader* loader = nullptr;
+  explicit State(const DataLoader& l) : loader(l) {}
+
+  // A copy (shared dataset and transform, copied options): the iterator stays valid when the
+  // DataLoader it came from is gone, e.g. `for (auto& b : make_loader().epoch(0))`.
+  const DataLoader loader;
   int64_t epoch = 0, end = 0;
   std::vector<int64_t> order;
   int64_t capacity = 1;
@@ -200,7 +204,7 @@ struct EpochIterator::State {
       }
       Slot slot;
       try {
-        slot.batch = build(*loader, epoch, b, order, &stop);
+        slot.batch = build(loader, epoch, b, order, &stop);
       } catch (const Cancelled&) {
         return;
       } catch (...) {
@@ -228,11 +232,10 @@ struct EpochIterator::State {
 };
 
 EpochIterator::EpochIterator(const DataLoader& loader, int64_t epoch, int64_t start_batch)
-    : state_(std::make_unique<State>()) {
+    : state_(std::make_unique<State>(loader)) {
   COHORT_CHECK(start_batch >= 0 && start_batch <= loader.num_batches(),
                "DataLoader::epoch: start batch {} out of range [0, {}]", start_batch, loader.num_batches());
   State& s = *state_;
-  s.loader = &loader;
   s.epoch = epoch;
   s.end = loader.num_batches();
   s.order = loader.order(epoch);
@@ -269,14 +272,14 @@ std::optional<Batch> EpochIterator::next() {
   if (s.workers.empty()) {
     Batch b;
     try {
-      b = build(*s.loader, s.epoch, s.next_consume, s.order,
+      b = build(s.loader, s.epoch, s.next_consume, s.order,
                 nullptr);
     } catch (...) {
       s.failed = true;
       throw;
     }
     ++s.next_consume;
-    s.loader->to_device(b);
+    s.loader.to_device(b);
     return b;
   }
   State::Slot slot;
@@ -294,7 +297,7 @@ std::optional<Batch> EpochIterator::next() {
     s.shutdown();
     std::rethrow_exception(slot.error);
   }
-  s.loader->to_device(*slot.batch);
+  s.loader.to_device(*slot.batch);
   return std::move(slot.batch);
 }
 

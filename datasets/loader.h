@@ -19,6 +19,9 @@
 // consumer by next(), with the same type, prefixed by the epoch, batch, dataset index and the
 // example's provenance (file and record).
 //
+// The dataset and transforms are shared with the worker threads: get() and apply() must be
+// thread-safe (every reader and transform in datasets/ is).
+//
 // Devices. Batches are built on the CPU as f32 NCHW images and i64 labels. For a CUDA device the
 // worker copies them into pinned memory (Tensor::pin_memory) and the consumer starts
 // asynchronous copies (to(device, non_blocking = true)) on the current stream; Batch keeps the
@@ -90,6 +93,8 @@ class DataLoader {
 };
 
 // One pass over an epoch. Movable, not copyable; its destructor stops and joins the workers.
+// It holds its own copy of the loader's configuration (sharing the dataset and transform), so it
+// may outlive the DataLoader that made it.
 class EpochIterator {
  public:
   EpochIterator(const DataLoader& loader, int64_t epoch, int64_t start_batch);
