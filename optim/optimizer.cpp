@@ -106,7 +106,7 @@ void Optimizer::load_state_dict(const OptimizerState& in) {
                "{}.load_state_dict: metadata lacks optimizer/param_groups/state: {}", name(),
                meta.dump());
   const std::string saved = meta.at("optimizer").get<std::string>();
-  COHORT_CHECK(saved == name(), "{}.load_state_dict: the state is of a {} optimiser", name(),
+  COHORT_CHECK(saved == name(), "{}.load_state_dict: the state belongs to optimiser type {}", name(),
                saved);
   const nlohmann::json& groups = meta.at("param_groups");
   COHORT_CHECK(groups.size() == groups_.size(),

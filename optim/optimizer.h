@@ -22,19 +22,21 @@
 namespace cohort::optim {
 
 // Per-group overrides of an optimiser's default options; unset fields keep the default.
+// (Every member has a default initialiser so `{.lr = 0.01}` compiles without
+// -Wmissing-field-initializers warnings.)
 // Setting an option the optimiser does not have (e.g. momentum for Adam) is a ValueError.
 struct OptionOverrides {
-  std::optional<double> lr;
-  std::optional<double> weight_decay;
+  std::optional<double> lr = std::nullopt;
+  std::optional<double> weight_decay = std::nullopt;
   // SGD
-  std::optional<double> momentum;
-  std::optional<double> dampening;
-  std::optional<bool> nesterov;
+  std::optional<double> momentum = std::nullopt;
+  std::optional<double> dampening = std::nullopt;
+  std::optional<bool> nesterov = std::nullopt;
   // Adam / AdamW
-  std::optional<double> beta1;
-  std::optional<double> beta2;
-  std::optional<double> eps;
-  std::optional<bool> amsgrad;
+  std::optional<double> beta1 = std::nullopt;
+  std::optional<double> beta2 = std::nullopt;
+  std::optional<double> eps = std::nullopt;
+  std::optional<bool> amsgrad = std::nullopt;
 };
 
 // A parameter group: `ParamGroup{params, {.lr = 0.01, .weight_decay = 0.0}}`.
