@@ -1,0 +1,27 @@
+// The data side of a run: datasets (with the synthetic fallback), augmentation and loaders.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "datasets/loader.h"
+#include "distill/run_config.h"
+
+namespace cohort::distill {
+
+struct RunData {
+  std::string dataset;   // the dataset actually used ("synthetic" after a fallback)
+  std::string note;      // e.g. why the fallback happened; "" otherwise
+  int64_t num_classes = 0;
+  int64_t channels = 0;
+  int64_t image_size = 0;  // side of the (square) training images
+  std::unique_ptr<data::DataLoader> train;
+  std::unique_ptr<data::DataLoader> test;
+};
+
+// Builds train and test loaders for `cfg` on `device`. Real data comes from data.root (absolute
+// or relative to $COHORT_DATA); when it is missing and data.fallback_to_synthetic is set, the
+// built-in synthetic set is used instead and `note` says so; otherwise IOError.
+RunData make_run_data(const RunConfig& cfg, Device device);
+
+}  // namespace cohort::distill

@@ -1,0 +1,130 @@
+// dml: Deep Mutual Learning (Zhang, Xiang, Hospedales, Lu; CVPR 2018).
+#include "core/autograd.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/losses.h"
+#include "distill/bn_state.h"
+#include "distill/strategies.h"
+#include "distill/strategy_common.h"
+
+namespace cohort::distill {
+
+namespace {
+
+ops::DmlOptions dml_options(const StrategyConfig& s) {
+  ops::DmlOptions o;
+  if (s.teacher == "ensemble") o.mode = ops::DmlMode::ensemble;
+  else if (s.peer_reduction == "sum") o.mode = ops::DmlMode::sum;
+  else o.mode = ops::DmlMode::average;
+  return o;
+}
+
+}  // namespace
+
+DmlStrategy::DmlStrategy(const RunConfig& cfg, std::vector<Network> nets)
+    : cfg_(cfg), nets_(std::move(nets)) {
+  COHORT_CHECK(nets_.size() >= 2, "dml: needs at least 2 networks, got {}", nets_.size());
+}
+
+std::vector<StageSpec> DmlStrategy::stages() const { return {main_stage(cfg_, "train")}; }
+
+void DmlStrategy::begin_stage(size_t, const StageContext& ctx) {
+  for (Network& n : nets_) start_training(n, cfg_, stages()[0], ctx);
+}
+
+StepLosses DmlStrategy::step(const data::Batch& batch) {
+  int64_t labelled = batch.labels.size(0);
+  Tensor labels = cfg_.data.labelled_fraction < 1.0
+                      ? mask_unlabelled(batch, cfg_.seed, cfg_.data.labelled_fraction, &labelled)
+                      : batch.labels;
+  return cfg_.strategy.update == "sequential" ? step_sequential(batch, labels, labelled > 0)
+                                              : step_sync(batch, labels, labelled > 0);
+}
+
+StepLosses DmlStrategy::step_sync(const data::Batch& batch, const Tensor& labels, bool any_labelled) {
+  const StrategyConfig& s = cfg_.strategy;
+  std::vector<Tensor> logits;
+  for (Network& n : nets_) {
+    n.model->train();
+    logits.push_back(n.model->forward(batch.images));
+  }
+  // One cohort launch: every student's mimicry term, each with its peers detached, so the sum of
+  // all students' losses has exactly the per-student gradients of the paper.
+  Tensor mimicry = ops::dml_mimicry(logits, s.temperature, dml_options(s));
+  StepLosses out;
+  Tensor total_all;
+  for (size_t k = 0; k < nets_.size(); ++k) {
+    Tensor d = mimicry[static_cast<int64_t>(k)];
+    Tensor total = ops::mul(d, s.mimicry_weight);
+    Tensor ce;
+    if (any_labelled) {
+      ce = ops::cross_entropy(logits[k], labels);
+      total = ops::add(total, ce);
+      out.ce.push_back(ce.detach());
+    } else {
+      out.ce.emplace_back();
+    }
+    out.transfer.push_back(d.detach());
+    out.total.push_back(total.detach());
+    total_all = total_all.defined() ? ops::add(total_all, total) : total;
+  }
+  for (Network& n : nets_) n.optimizer->zero_grad();
+  total_all.backward();
+  for (Network& n : nets_) n.optimizer->step();
+  return out;
+}
+
+StepLosses DmlStrategy::step_sequential(const data::Batch& batch, const Tensor& labels,
+                                        bool any_labelled) {
+  const StrategyConfig& s = cfg_.strategy;
+  const size_t K = nets_.size();
+  // Current predictions of every network. A network's first pass of the batch is its own
+  // training pass; prediction-only passes restore the BN running statistics afterwards.
+  std::vector<Tensor> predictions(K);
+  auto predict = [&](size_t l) {
+    BufferSnapshot snapshot(*nets_[l].model);
+    NoGradGuard no_grad;
+    nets_[l].model->train();
+    predictions[l] = nets_[l].model->forward(batch.images).detach();
+    snapshot.restore();
+  };
+  for (size_t l = 1; l < K; ++l) predict(l);
+
+  StepLosses out;
+  for (size_t k = 0; k < K; ++k) {
+    Network& net = nets_[k];
+    net.model->train();
+    Tensor z = net.model->forward(batch.images);  // updates this network's BN statistics once
+    std::vector<Tensor> cohort = predictions;
+    cohort[k] = z;
+    Tensor d = ops::dml_mimicry(cohort, s.temperature, dml_options(s))[static_cast<int64_t>(k)];
+    Tensor total = ops::mul(d, s.mimicry_weight);
+    if (any_labelled) {
+      Tensor ce = ops::cross_entropy(z, labels);
+      total = ops::add(total, ce);
+      out.ce.push_back(ce.detach());
+    } else {
+      out.ce.emplace_back();
+    }
+    minimise(net, total);
+    out.transfer.push_back(d.detach());
+    out.total.push_back(total.detach());
+    if (k + 1 < K) predict(k);  // network k changed: its peers learn from its new prediction
+  }
+  return out;
+}
+
+std::vector<Network*> DmlStrategy::trained() {
+  std::vector<Network*> v;
+  for (Network& n : nets_) v.push_back(&n);
+  return v;
+}
+
+std::vector<Network*> DmlStrategy::evaluated() { return trained(); }
+
+std::vector<std::pair<std::string, NamedTensors>> DmlStrategy::checkpointed() {
+  std::vector<std::pair<std::string, NamedTensors>> parts;
+  for (Network& n : nets_) parts.emplace_back(n.name, n.model->state_dict());
+  return parts;
+}
+
+}  // namespace cohort::distill

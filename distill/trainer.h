@@ -1,0 +1,78 @@
+// Trainer: runs a Strategy over the data, stage by stage and epoch by epoch.
+//
+// Per step: strategy.step(batch); the schedules of iteration-unit runs step. Every log_every
+// steps: a progress line (stage, epoch, step, loss per network, images/s, ETA) and a "train"
+// record in metrics.jsonl. Per epoch: epoch-unit schedules step; every eval_every epochs an
+// "eval" record (top-1/top-5 and mean posterior entropy per network, the ensemble of the
+// evaluated networks, mean train losses split into CE and transfer parts); every
+// checkpoint_every epochs an atomic checkpoint holding weights, optimisers, schedules, the
+// strategy's state and the loader position, from which `resume` continues bit-exactly on the CPU.
+// A non-finite loss stops the run with a message naming the network and step; the last good
+// checkpoint is kept. The only host syncs are the loss reads at log steps and evaluation.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "distill/data_setup.h"
+#include "distill/run_log.h"
+#include "distill/strategy.h"
+
+namespace cohort::distill {
+
+struct TrainerOptions {
+  std::string out_dir = "runs/run";
+  bool resume = false;  // continue from out_dir/checkpoint.safetensors
+  Device device = Device::cpu();
+  std::function<void(const std::string&)> print;  // progress output; default: stdout
+};
+
+struct NetworkEval {
+  std::string name;
+  double top1 = 0, top5 = 0, entropy = 0;
+};
+
+struct EvalReport {
+  std::vector<NetworkEval> networks;
+  bool has_ensemble = false;
+  NetworkEval ensemble;
+};
+
+struct TrainResult {
+  std::vector<SummaryRow> summary;  // the evaluated networks of the last stage
+  EvalReport final_eval;
+  double ensemble_best_top1 = 0;
+  bool stopped_on_nan = false;
+  std::string message;  // why the run stopped early, if it did
+};
+
+class Trainer {
+ public:
+  Trainer(RunConfig cfg, TrainerOptions options);
+  ~Trainer();
+  TrainResult run();
+
+  // Evaluates the strategy's evaluated() networks (and their ensemble) on the test loader.
+  EvalReport evaluate();
+  Strategy& strategy() { return *strategy_; }
+  const RunData& data() const { return data_; }
+  std::string checkpoint_path() const { return options_.out_dir + "/checkpoint.safetensors"; }
+
+ private:
+  struct Position;
+  void save_checkpoint(const Position& pos);
+  Position load_checkpoint();
+  void say(const std::string& line) const;
+
+  RunConfig cfg_;
+  TrainerOptions options_;
+  RunData data_;
+  std::unique_ptr<Strategy> strategy_;
+  std::unique_ptr<MetricsLog> log_;
+  std::vector<SummaryRow> best_;  // running best per evaluated network (last stage)
+  double ensemble_best_ = 0;
+};
+
+}  // namespace cohort::distill
