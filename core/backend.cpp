@@ -15,6 +15,7 @@ void throw_no_cuda(std::string_view what) {
 #ifdef COHORT_WITH_CUDA
 
 bool cuda_available() { return cuda::is_available(); }
+std::string device_report() { return cuda::device_report(); }
 void* cuda_alloc(size_t nbytes, int device) { return cuda::device_alloc(nbytes, device); }
 void cuda_free(void* ptr, int device) { cuda::device_free(ptr, device); }
 void* pinned_alloc(size_t nbytes) { return cuda::pinned_alloc(nbytes); }
@@ -49,6 +50,7 @@ void maybe_sync_after(Device device, std::string_view op) {
 #else
 
 bool cuda_available() { return false; }
+std::string device_report() { return "devices: cpu (this build has no CUDA backend)"; }
 void* cuda_alloc(size_t, int) { throw_no_cuda("cuda_alloc"); }
 void cuda_free(void*, int) {}
 void* pinned_alloc(size_t) { throw_no_cuda("pin_memory"); }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "core/device.h"
@@ -21,6 +22,9 @@ namespace cohort::backend {
 
 // True when this build has CUDA and a device is usable.
 bool cuda_available();
+// Human-readable devices and library versions (cohort info): CUDA devices with their compute
+// capability and memory, cuDNN/cuBLAS versions, or why there is none.
+std::string device_report();
 
 void* cuda_alloc(size_t nbytes, int device);
 // Page-locked host memory; throws without CUDA.

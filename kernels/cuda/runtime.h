@@ -15,6 +15,9 @@ bool is_available();
 // Why is_available() is false ("" when it is true), e.g. the driver's error string.
 std::string unavailable_reason();
 int device_count();
+// Devices (name, compute capability, memory), driver/runtime, cuDNN and cuBLAS versions; or
+// the reason no device is usable.
+std::string device_report();
 int current_device();
 void set_device(int index);
 

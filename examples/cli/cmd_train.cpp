@@ -1,0 +1,83 @@
+// cohort train --config FILE [--set key=value ...] [--out DIR] [--device D] [--resume DIR]
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "core/backend.h"
+#include "core/safetensors.h"
+#include "distill/trainer.h"
+#include "examples/cli/commands.h"
+#include "examples/cli/config_yaml.h"
+
+namespace cohort::cli {
+
+Device resolve_device(const std::string& spec) {
+  if (spec == "auto") return backend::cuda_available() ? Device::cuda(0) : Device::cpu();
+  Device d = Device::parse(spec);
+  if (d.is_cuda() && !backend::cuda_available())
+    throw BackendError(fmt::format("device '{}' requested but no usable CUDA device is present "
+                                   "(run `cohort info`)", spec));
+  return d;
+}
+
+namespace {
+
+struct TrainArgs {
+  std::string config, out, device, resume;
+  std::vector<std::string> sets;
+};
+
+std::string now_iso() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+int run_train(const TrainArgs& a) {
+  std::string out = a.out;
+  std::string config_path = a.config;
+  if (!a.resume.empty()) {
+    out = a.resume;
+    // A resumed run keeps its resolved config unless another is given explicitly.
+    if (config_path.empty()) config_path = a.resume + "/config.yaml";
+    if (!std::filesystem::exists(a.resume + "/checkpoint.safetensors"))
+      throw IOError(fmt::format("--resume {}: no checkpoint.safetensors in that directory", a.resume));
+  }
+  if (config_path.empty()) throw ValueError("train: --config FILE is required (or --resume DIR)");
+  distill::RunConfig cfg = load_config(config_path, a.sets);
+  if (!a.device.empty()) cfg.device = a.device;
+  if (out.empty()) out = "runs/" + cfg.name;
+  Device device = resolve_device(cfg.device);
+
+  std::filesystem::create_directories(out);
+  safetensors::write_file_atomically(out + "/config.yaml", dump_config(cfg));
+  nlohmann::json run = {{"seed", cfg.seed}, {"device", device.str()}, {"config", config_path},
+                        {"overrides", a.sets}, {"resumed", !a.resume.empty()}, {"started", now_iso()}};
+  std::printf("cohort train: %s (%s) on %s -> %s\n", cfg.name.c_str(), cfg.strategy.name.c_str(),
+              device.str().c_str(), out.c_str());
+  distill::Trainer trainer(cfg, {.out_dir = out, .resume = !a.resume.empty(), .device = device, .print = {}});
+  run["dataset"] = trainer.data().dataset;
+  if (!trainer.data().note.empty()) run["note"] = trainer.data().note;
+  safetensors::write_file_atomically(out + "/run.json", run.dump(2) + "\n");
+  distill::TrainResult result = trainer.run();
+  if (result.stopped_on_nan) return 3;
+  std::printf("metrics: %s/metrics.jsonl  checkpoint: %s\n", out.c_str(), trainer.checkpoint_path().c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command add_train(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  app.add_option("--config", args->config, "YAML config (examples/configs/*.yaml)")->check(CLI::ExistingFile);
+  app.add_option("--set", args->sets, "override a config key: --set optimizer.lr=0.05 (repeatable)");
+  app.add_option("--out", args->out, "run directory (default runs/<name>)");
+  app.add_option("--device", args->device, "cpu, cuda or cuda:N (default: the config's, auto)");
+  app.add_option("--resume", args->resume, "continue the run in this directory from its checkpoint")
+      ->check(CLI::ExistingDirectory);
+  return [args] { return run_train(*args); };
+}
+
+}  // namespace cohort::cli

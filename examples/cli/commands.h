@@ -1,0 +1,22 @@
+// The `cohort` CLI's subcommands. Each registers its options on a CLI11 subcommand and returns a
+// function that runs it (exit code: 0 ok, 1 error, 3 training stopped on a non-finite loss).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace cohort::cli {
+
+using Command = std::function<int()>;
+
+Command add_train(CLI::App& app);
+Command add_eval(CLI::App& app);
+Command add_models(CLI::App& app);
+Command add_info(CLI::App& app);
+Command add_plot(CLI::App& app);
+
+// "auto" -> cuda when a GPU is usable, else cpu; otherwise Device::parse with a clear error
+// when CUDA is asked for but unavailable.
+Device resolve_device(const std::string& spec);
+
+}  // namespace cohort::cli
