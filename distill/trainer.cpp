@@ -135,6 +135,7 @@ TrainResult Trainer::run() {
   }
 
   TrainResult result;
+  int64_t epochs_this_run = 0;
   for (; pos.stage < stages.size(); ++pos.stage) {
     const StageSpec& stage = stages[pos.stage];
     const bool last_stage = pos.stage + 1 == stages.size();
@@ -241,6 +242,13 @@ TrainResult Trainer::run() {
         Position next = pos;
         next.epoch += 1, next.loader_epoch += 1, next.batch = 0;
         save_checkpoint(next);
+      }
+      if (options_.stop_after_epochs > 0 && ++epochs_this_run >= options_.stop_after_epochs) {
+        result.interrupted = true;
+        result.message = fmt::format("stopped after {} epoch(s) as asked; resume from {}", epochs_this_run,
+                                     checkpoint_path());
+        say(result.message);
+        return result;
       }
     }
     pos.epoch = 0, pos.batch = 0, pos.stage_step = 0;

@@ -27,6 +27,9 @@ struct TrainerOptions {
   bool resume = false;  // continue from out_dir/checkpoint.safetensors
   Device device = Device::cpu();
   std::function<void(const std::string&)> print;  // progress output; default: stdout
+  // > 0: stop after this many epochs of this invocation, right after the checkpoint — an
+  // interruption on purpose (resume tests, time-boxed jobs).
+  int64_t stop_after_epochs = 0;
 };
 
 struct NetworkEval {
@@ -45,6 +48,7 @@ struct TrainResult {
   EvalReport final_eval;
   double ensemble_best_top1 = 0;
   bool stopped_on_nan = false;
+  bool interrupted = false;  // stop_after_epochs reached
   std::string message;  // why the run stopped early, if it did
 };
 
