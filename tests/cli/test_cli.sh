@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# CLI behaviour: help, bad config keys, missing data, bad devices — each a clear message and a
+# non-zero exit. usage: test_cli.sh PATH/TO/cohort SOURCE_DIR
+set -u
+cohort=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+passed=0
+
+# expect CODE PATTERN -- command...: exit code must be CODE ("nonzero" for any failure) and the
+# combined output must match PATTERN (grep -E).
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  local ok=1
+  if [ "$code" = nonzero ]; then [ $rc -ne 0 ] || ok=0; else [ $rc -eq "$code" ] || ok=0; fi
+  echo "$out" | grep -Eq -- "$pattern" || ok=0
+  if [ $ok -eq 1 ]; then
+    passed=$((passed + 1))
+  else
+    failures=$((failures + 1))
+    echo "FAILED: $* (exit $rc, wanted $code and /$pattern/)"
+    echo "$out" | head -20 | sed 's/^/    /'
+  fi
+}
+
+expect 0 "train" -- "$cohort" --help
+expect 0 "--config" -- "$cohort" train --help
+expect 0 "--weights" -- "$cohort" eval --help
+expect nonzero "subcommand|required" -- "$cohort"
+
+cat > "$tmp/badkey.yaml" <<'YAML'
+networks: [cnn-small, cnn-small]
+optimizer: {lrr: 0.1}
+YAML
+expect 1 "unknown key 'optimizer.lrr'.*optimizer.lr" -- "$cohort" train --config "$tmp/badkey.yaml" --out "$tmp/r1"
+
+cat > "$tmp/badvalue.yaml" <<'YAML'
+networks: [cnn-small, cnn-small]
+optimizer: {lr: fast}
+YAML
+expect 1 "optimizer.lr.*expects a number.*fast" -- "$cohort" train --config "$tmp/badvalue.yaml" --out "$tmp/r2"
+
+cat > "$tmp/nodata.yaml" <<'YAML'
+networks: [cnn-small, cnn-small]
+data: {dataset: cifar100, root: /nonexistent/cifar, fallback_to_synthetic: false}
+YAML
+expect 1 "/nonexistent/cifar" -- "$cohort" train --config "$tmp/nodata.yaml" --out "$tmp/r3"
+expect 1 "unknown device 'tpu'" -- "$cohort" train --config "$tmp/nodata.yaml" --device tpu --out "$tmp/r4"
+expect 1 "unknown key 'strategy.nmae'" -- "$cohort" train --config "$src/examples/configs/quick.yaml" --set strategy.nmae=dml --out "$tmp/r5"
+cat > "$tmp/onenet.yaml" <<'YAML'
+networks: [cnn-small]
+strategy: {name: dml}
+YAML
+expect 1 "strategy 'dml' needs at least 2 networks" -- "$cohort" train --config "$tmp/onenet.yaml" --out "$tmp/r6"
+expect 0 "CUDA backend" -- "$cohort" info
+expect 0 "resnet32 .*0\\.4[67]M" -- "$cohort" models
+expect 1 "no checkpoint" -- "$cohort" train --resume "$tmp"
+expect 1 "cannot be read|does not exist|not exist" -- "$cohort" eval --weights /nonexistent.safetensors --model resnet8 --data synthetic
+
+echo "$passed passed, $failures failed"
+[ $failures -eq 0 ]
