@@ -41,20 +41,22 @@ namespace {
 
 // Post-order DFS from the root's node; iterative so deep nets (ResNet-110) cannot overflow
 // the stack. Reversing the result gives an order where every node precedes its inputs.
-std::vector<Node*> topological_order(Node* root) {
-  std::vector<Node*> order;
+// The order holds owning pointers: releasing a node during the sweep drops its input edges,
+// which may be the only owners of the nodes further down; they must stay alive until visited.
+std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> order;
   std::unordered_set<Node*> visited;
-  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
-  visited.insert(root);
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+  visited.insert(root.get());
   while (!stack.empty()) {
     auto& [node, next_input] = stack.back();
     if (next_input < node->inputs.size()) {
       const Tensor& in = node->inputs[next_input++];
       if (!in.defined()) continue;
-      Node* child = in.grad_fn().get();
-      if (child && visited.insert(child).second) stack.push_back({child, 0});
+      const std::shared_ptr<Node>& child = in.grad_fn();
+      if (child && visited.insert(child.get()).second) stack.push_back({child, 0});
     } else {
-      order.push_back(node);
+      order.push_back(std::move(node));
       stack.pop_back();
     }
   }
@@ -103,12 +105,12 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
     return;
   }
 
-  std::vector<Node*> order = topological_order(root.grad_fn().get());
+  std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
   std::unordered_map<Node*, Tensor> pending;  // summed output gradient of each node
   pending[root.grad_fn().get()] = root_grad;
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = *it;
+    Node* node = it->get();
     auto found = pending.find(node);
     if (found == pending.end()) continue;  // no gradient reached this node
     Tensor grad_output = std::move(found->second);

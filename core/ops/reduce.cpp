@@ -63,11 +63,17 @@ Tensor sum(const Tensor& t, const std::vector<int64_t>& dims, bool keepdim) {
 }
 
 Tensor mean(const Tensor& t) {
-  COHORT_CHECK(t.defined() && t.numel() > 0, "mean: empty tensor");
+  check_defined("mean", t, "input");
+  check_floating("mean", t);
+  COHORT_CHECK(t.numel() > 0, "mean: empty tensor");
   return mul(sum(t), 1.0 / static_cast<double>(t.numel()));
 }
 
 Tensor mean(const Tensor& t, const std::vector<int64_t>& dims, bool keepdim) {
+  check_defined("mean", t, "input");
+  check_floating("mean", t);
+  Shape squeezed;
+  kept_shape("mean", t, dims, &squeezed);  // validates dims with errors naming mean, not sum
   Tensor s = sum(t, dims, keepdim);
   COHORT_CHECK(s.numel() > 0 && t.numel() > 0, "mean: empty tensor");
   return mul(s, static_cast<double>(s.numel()) / static_cast<double>(t.numel()));

@@ -1,0 +1,112 @@
+// batch_norm2d front-end (PyTorch semantics): training with batch statistics and running-stat
+// update, eval with running statistics; the backward of each form right below it.
+#include "core/autograd.h"
+#include "core/backend.h"
+#include "core/ops/check.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/nn.h"
+#include "core/ops/reduce.h"
+#include "kernels/cpu/nn.h"
+#ifdef COHORT_WITH_CUDA
+#include "kernels/cuda/nn.h"
+#endif
+
+namespace cohort::ops {
+
+namespace {
+
+constexpr const char* kOp = "batch_norm2d";
+
+// A per-channel tensor (weight, bias, running stat), if given, must be [C] like x's channels.
+void check_channel_vector(const Tensor& x, const Tensor& t, const char* arg) {
+  if (!t.defined()) return;
+  check_same_dtype(kOp, x, t);
+  check_same_device(kOp, x, t);
+  COHORT_CHECK(t.dim() == 1 && t.size(0) == x.size(1),
+               "batch_norm2d: {} has shape {} but input {} has {} channels", arg,
+               shape_str(t.shape()), shape_str(x.shape()), x.size(1));
+}
+
+Tensor per_channel(const Tensor& v) { return v.reshape({1, v.size(0), 1, 1}); }
+
+Tensor forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     Tensor running_mean, Tensor running_var, double momentum, double eps) {
+  COHORT_CHECK(x.numel() / x.size(1) > 1,
+               "batch_norm2d: expected more than 1 value per channel when training, got input {}",
+               shape_str(x.shape()));
+  const int64_t C = x.size(1);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor save_mean = Tensor::empty({C}, x.dtype(), x.device());
+  Tensor save_invstd = Tensor::empty({C}, x.dtype(), x.device());
+  COHORT_DISPATCH(x.device(), batch_norm_forward_train, x, weight, bias, running_mean,
+                  running_var, momentum, eps, y, save_mean, save_invstd);
+  if (!autograd::needs_grad({&x, &weight, &bias})) return y;
+
+  const bool rx = x.requires_grad();
+  const bool rw = weight.defined() && weight.requires_grad();
+  const bool rb = bias.defined() && bias.requires_grad();
+  autograd::record(
+      y, kOp, {x, weight, bias},
+      [x = x.detach(), w = weight.defined() ? weight.detach() : Tensor(), save_mean, save_invstd,
+       rx, rw, rb](const Tensor& g) -> std::vector<Tensor> {
+        Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
+        Tensor gw = rw ? Tensor::empty(w.shape(), x.dtype(), x.device()) : Tensor();
+        Tensor gb = rb ? Tensor::empty({x.size(1)}, x.dtype(), x.device()) : Tensor();
+        COHORT_DISPATCH(x.device(), batch_norm_backward, g, x, w, save_mean, save_invstd, gx, gw, gb);
+        return {rx ? gx : Tensor(), gw, gb};
+      });
+  return y;
+}
+
+Tensor forward_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    const Tensor& running_mean, const Tensor& running_var, double eps) {
+  COHORT_CHECK(running_mean.defined() && running_var.defined(),
+               "batch_norm2d: running_mean and running_var must be defined in eval mode (input {})",
+               shape_str(x.shape()));
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  COHORT_DISPATCH(x.device(), batch_norm_forward_eval, x, weight, bias, running_mean, running_var,
+                  eps, y);
+  if (!autograd::needs_grad({&x, &weight, &bias})) return y;
+
+  // Eval is an affine map per channel: y = x̂·γ + β with x̂ = (x - μ)·s, s = 1/sqrt(σ² + eps).
+  // Its backward is a few elementwise ops. The running stats are copied: a later training step
+  // updates them in place, and this backward must use the values the forward used.
+  const bool rx = x.requires_grad();
+  const bool rw = weight.defined() && weight.requires_grad();
+  const bool rb = bias.defined() && bias.requires_grad();
+  Tensor invstd = rdiv(sqrt(add(running_var.detach(), eps)), 1.0);
+  autograd::record(
+      y, kOp, {x, weight, bias},
+      [x = rw ? x.detach() : Tensor(), w = weight.defined() ? weight.detach() : Tensor(),
+       mean = rw ? running_mean.detach().clone() : Tensor(), invstd, rx, rw,
+       rb](const Tensor& g) -> std::vector<Tensor> {
+        Tensor gx, gw, gb;
+        if (rx) gx = mul(g, per_channel(w.defined() ? mul(w, invstd) : invstd));
+        if (rw) gw = sum(mul(g, mul(sub(x, per_channel(mean)), per_channel(invstd))), {0, 2, 3});
+        if (rb) gb = sum(g, {0, 2, 3});
+        return {gx, gw, gb};
+      });
+  return y;
+}
+
+}  // namespace
+
+Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    Tensor running_mean, Tensor running_var, bool training, double momentum,
+                    double eps) {
+  check_defined(kOp, x, "input");
+  check_dim(kOp, x, 4, "input");
+  check_floating(kOp, x);
+  check_channel_vector(x, weight, "weight");
+  check_channel_vector(x, bias, "bias");
+  check_channel_vector(x, running_mean, "running_mean");
+  check_channel_vector(x, running_var, "running_var");
+  COHORT_CHECK(running_mean.defined() == running_var.defined(),
+               "batch_norm2d: running_mean and running_var must both be given or both be undefined");
+  COHORT_CHECK(eps > 0 && momentum >= 0 && momentum <= 1,
+               "batch_norm2d: eps ({}) must be positive and momentum ({}) in [0, 1]", eps, momentum);
+  if (training) return forward_train(x, weight, bias, running_mean, running_var, momentum, eps);
+  return forward_eval(x, weight, bias, running_mean, running_var, eps);
+}
+
+}  // namespace cohort::ops

@@ -1,0 +1,88 @@
+// conv2d front-end: argument checks, output allocation, dispatch, and its backward.
+#include "core/autograd.h"
+#include "core/backend.h"
+#include "core/ops/check.h"
+#include "core/ops/nn.h"
+#include "core/ops/reduce.h"
+#include "kernels/cpu/nn.h"
+#ifdef COHORT_WITH_CUDA
+#include "kernels/cuda/nn.h"
+#endif
+
+namespace cohort::ops {
+
+namespace {
+
+void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
+  constexpr const char* op = "conv2d";
+  check_defined(op, x, "input");
+  check_defined(op, w, "weight");
+  check_dim(op, x, 4, "input");
+  check_dim(op, w, 4, "weight");
+  check_floating(op, x);
+  check_same_dtype(op, x, w);
+  check_same_device(op, x, w);
+  COHORT_CHECK(p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 &&
+                   p.pad_h >= 0 && p.pad_w >= 0 && p.groups > 0,
+               "conv2d: stride ({}, {}) and dilation ({}, {}) must be positive, padding ({}, {}) "
+               "non-negative and groups ({}) positive",
+               p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_h, p.pad_w, p.groups);
+  const int64_t C = x.size(1), K = w.size(0);
+  COHORT_CHECK(C % p.groups == 0 && K % p.groups == 0,
+               "conv2d: input channels ({}, input {}) and output channels ({}, weight {}) must "
+               "both be divisible by groups = {}",
+               C, shape_str(x.shape()), K, shape_str(w.shape()), p.groups);
+  COHORT_CHECK(w.size(1) == C / p.groups,
+               "conv2d: weight {} expects {} input channels per group, but input {} with "
+               "groups = {} has {}",
+               shape_str(w.shape()), w.size(1), shape_str(x.shape()), p.groups, C / p.groups);
+  const int64_t eff_r = p.dilation_h * (w.size(2) - 1) + 1, eff_s = p.dilation_w * (w.size(3) - 1) + 1;
+  COHORT_CHECK(eff_r <= x.size(2) + 2 * p.pad_h && eff_s <= x.size(3) + 2 * p.pad_w,
+               "conv2d: kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{} "
+               "(input {}, padding ({}, {}))",
+               w.size(2), w.size(3), eff_r, eff_s, x.size(2) + 2 * p.pad_h, x.size(3) + 2 * p.pad_w,
+               shape_str(x.shape()), p.pad_h, p.pad_w);
+  if (bias.defined()) {
+    check_same_dtype(op, x, bias);
+    check_same_device(op, x, bias);
+    COHORT_CHECK(bias.dim() == 1 && bias.size(0) == K,
+                 "conv2d: bias shape {} does not match the {} output channels of weight {}",
+                 shape_str(bias.shape()), K, shape_str(w.shape()));
+  }
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
+  check_conv_args(x, weight, bias, p);
+  const Shape out_shape{x.size(0), weight.size(0),
+                        conv_out_size(x.size(2), weight.size(2), p.stride_h, p.pad_h, p.dilation_h),
+                        conv_out_size(x.size(3), weight.size(3), p.stride_w, p.pad_w, p.dilation_w)};
+  Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
+  COHORT_DISPATCH(x.device(), conv2d_forward, x, weight, bias, y, p);
+
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    const bool rx = x.requires_grad(), rw = weight.requires_grad();
+    const bool rb = bias.defined() && bias.requires_grad();
+    // Save only what each gradient needs: dx needs w, dw needs x, dbias needs neither.
+    autograd::record(y, "conv2d", {x, weight, bias},
+                     [x_saved = rw ? x.detach() : Tensor(), w_saved = rx ? weight.detach() : Tensor(),
+                      x_shape = x.shape(), w_shape = weight.shape(), rx, rw, rb,
+                      p](const Tensor& g) -> std::vector<Tensor> {
+                       Tensor gx, gw, gb;
+                       if (rx) {
+                         gx = Tensor::empty(x_shape, g.dtype(), g.device());
+                         COHORT_DISPATCH(g.device(), conv2d_backward_data, g, w_saved, gx, p);
+                       }
+                       if (rw) {
+                         gw = Tensor::empty(w_shape, g.dtype(), g.device());
+                         COHORT_DISPATCH(g.device(), conv2d_backward_weight, g, x_saved, gw, p);
+                       }
+                       if (rb) gb = sum(g, {0, 2, 3});
+                       return {gx, gw, gb};
+                     });
+  }
+  return y;
+}
+
+}  // namespace cohort::ops

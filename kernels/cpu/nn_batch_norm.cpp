@@ -1,0 +1,163 @@
+// CPU batch norm over (N, H, W) per channel (PyTorch's BatchNorm2d semantics).
+//
+// x [N,C,H,W] is visited as N contiguous planes of H·W elements per channel. Statistics are
+// two-pass (mean, then Σ(x-mean)²) with per-plane sums in the element type (Eigen vectorises
+// them) accumulated across planes in f64, so f32 keeps ~7 digits for M = N·H·W of 10⁵–10⁶.
+//
+//   train:    mean, var_b = Σ(x-mean)²/M, invstd = 1/sqrt(var_b + eps), y = (x-mean)·invstd·γ + β
+//             running_mean ← (1-m)·running_mean + m·mean
+//             running_var  ← (1-m)·running_var  + m·var_b·M/(M-1)     (unbiased, as PyTorch)
+//   eval:     y = (x - running_mean)/sqrt(running_var + eps)·γ + β
+//   backward: x̂ = (x-mean)·invstd, dβ = Σdy, dγ = Σdy·x̂,
+//             dx = γ·invstd·(dy - dβ/M - x̂·dγ/M)
+// Bytes per call: train reads x twice and writes y; backward reads x and dy twice, writes dx.
+// Threads: OpenMP over channels (each channel's work is independent).
+#include <Eigen/Core>
+#include <cmath>
+
+#include "kernels/cpu/nn.h"
+
+namespace cohort::cpu {
+
+namespace {
+
+template <typename T>
+using ConstPlane = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <typename T>
+using Plane = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+struct BnGeom {
+  int64_t N, C, HW;
+  explicit BnGeom(const Tensor& x) : N(x.size(0)), C(x.size(1)), HW(x.numel() / (x.size(0) * x.size(1))) {}
+  int64_t plane(int64_t n, int64_t c) const { return (n * C + c) * HW; }  // offset of x[n, c]
+  int64_t count() const { return N * HW; }
+};
+
+template <typename T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+// y[:, c] = x[:, c]·scale + shift for every n.
+template <typename T>
+void scale_shift_channel(const T* x, T* y, const BnGeom& g, int64_t c, T scale, T shift) {
+  for (int64_t n = 0; n < g.N; ++n) {
+    const int64_t off = g.plane(n, c);
+    Plane<T>(y + off, g.HW) = ConstPlane<T>(x + off, g.HW) * scale + shift;
+  }
+}
+
+template <typename T>
+void forward_train(const T* x, const T* weight, const T* bias, T* running_mean, T* running_var,
+                   double momentum, double eps, T* y, T* save_mean, T* save_invstd,
+                   const BnGeom& g) {
+  const double M = static_cast<double>(g.count());
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < g.C; ++c) {
+    double sum = 0.0;
+    for (int64_t n = 0; n < g.N; ++n) sum += static_cast<double>(ConstPlane<T>(x + g.plane(n, c), g.HW).sum());
+    const double mean = sum / M;
+    double sq = 0.0;
+    for (int64_t n = 0; n < g.N; ++n)
+      sq += static_cast<double>((ConstPlane<T>(x + g.plane(n, c), g.HW) - static_cast<T>(mean)).square().sum());
+    const double var = sq / M;
+    const double invstd = 1.0 / std::sqrt(var + eps);
+    save_mean[c] = static_cast<T>(mean);
+    save_invstd[c] = static_cast<T>(invstd);
+    const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
+    const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
+    const double scale = gamma * invstd;
+    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(beta - mean * scale));
+    if (running_mean)
+      running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
+    if (running_var) {
+      const double unbiased = M > 1 ? sq / (M - 1) : var;
+      running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
+    }
+  }
+}
+
+template <typename T>
+void forward_eval(const T* x, const T* weight, const T* bias, const T* running_mean,
+                  const T* running_var, double eps, T* y, const BnGeom& g) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < g.C; ++c) {
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
+    const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
+    const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
+    const double scale = gamma * invstd;
+    const double shift = beta - static_cast<double>(running_mean[c]) * scale;
+    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(shift));
+  }
+}
+
+template <typename T>
+void backward(const T* dy, const T* x, const T* weight, const T* save_mean, const T* save_invstd,
+              T* dx, T* dweight, T* dbias, const BnGeom& g) {
+  const double M = static_cast<double>(g.count());
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < g.C; ++c) {
+    const T mean = save_mean[c];
+    const double invstd = static_cast<double>(save_invstd[c]);
+    double sum_dy = 0.0, sum_dy_xc = 0.0;  // Σdy and Σdy·(x - mean)
+    for (int64_t n = 0; n < g.N; ++n) {
+      const int64_t off = g.plane(n, c);
+      ConstPlane<T> d(dy + off, g.HW), xs(x + off, g.HW);
+      sum_dy += static_cast<double>(d.sum());
+      sum_dy_xc += static_cast<double>((d * (xs - mean)).sum());
+    }
+    const double sum_dy_xhat = sum_dy_xc * invstd;
+    if (dweight) dweight[c] = static_cast<T>(sum_dy_xhat);
+    if (dbias) dbias[c] = static_cast<T>(sum_dy);
+    // dx = k·(dy - Σdy/M - x̂·Σdy·x̂/M) with k = γ·invstd, written as a·dy + b·(x - mean) + d.
+    const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
+    const double k = gamma * invstd;
+    const T a = static_cast<T>(k);
+    const T b = static_cast<T>(-k * invstd * invstd * sum_dy_xc / M);
+    const T d = static_cast<T>(-k * sum_dy / M);
+    for (int64_t n = 0; n < g.N; ++n) {
+      const int64_t off = g.plane(n, c);
+      Plane<T>(dx + off, g.HW) =
+          ConstPlane<T>(dy + off, g.HW) * a + (ConstPlane<T>(x + off, g.HW) - mean) * b + d;
+    }
+  }
+}
+
+}  // namespace
+
+void batch_norm_forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                              Tensor& running_mean, Tensor& running_var, double momentum,
+                              double eps, Tensor& y, Tensor& save_mean, Tensor& save_invstd) {
+  const BnGeom g(x);
+  COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
+    forward_train(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
+                  running_mean.defined() ? running_mean.data<scalar_t>() : nullptr,
+                  running_var.defined() ? running_var.data<scalar_t>() : nullptr, momentum, eps,
+                  y.data<scalar_t>(), save_mean.data<scalar_t>(), save_invstd.data<scalar_t>(), g);
+  });
+}
+
+void batch_norm_forward_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                             const Tensor& running_mean, const Tensor& running_var, double eps,
+                             Tensor& y) {
+  const BnGeom g(x);
+  COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
+    forward_eval(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
+                 running_mean.data<scalar_t>(), running_var.data<scalar_t>(), eps,
+                 y.data<scalar_t>(), g);
+  });
+}
+
+void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
+                         const Tensor& save_mean, const Tensor& save_invstd, Tensor& grad_x,
+                         Tensor& grad_weight, Tensor& grad_bias) {
+  const BnGeom g(x);
+  COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d_backward", [&] {
+    backward(grad_y.data<scalar_t>(), x.data<scalar_t>(), data_or_null<scalar_t>(weight),
+             save_mean.data<scalar_t>(), save_invstd.data<scalar_t>(), grad_x.data<scalar_t>(),
+             grad_weight.defined() ? grad_weight.data<scalar_t>() : nullptr,
+             grad_bias.defined() ? grad_bias.data<scalar_t>() : nullptr, g);
+  });
+}
+
+}  // namespace cohort::cpu

@@ -1,0 +1,163 @@
+// CPU max and average pooling over NCHW planes (PyTorch semantics, floor mode).
+//
+// Every (n, c) plane is independent: OpenMP over N·C planes. Window (p, q) covers input rows
+// [p·stride_h - pad_h, p·stride_h - pad_h + kernel_h) and likewise for columns; positions in
+// the padding are ignored by max pooling (implicit -inf) and count as zeros for average
+// pooling when count_include_pad (divisor kernel_h·kernel_w), otherwise the divisor is the
+// number of in-bounds positions.
+//
+// max: indices[n,c,p,q] = h·W + w of the window's maximum; the first one wins on ties (strict
+// >), NaN propagates as the maximum (PyTorch does the same). Backward scatters dy there.
+// Bytes per call: read x once, write y (and indices) once; backward reads dy, writes dx.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/cpu/nn.h"
+
+namespace cohort::cpu {
+
+namespace {
+
+struct PoolGeom {
+  int64_t planes, H, W, P, Q;
+  int64_t kh, kw, sh, sw, ph, pw;
+  PoolGeom(const Tensor& x, const Tensor& y, const Pool2dParams& p)
+      : planes(x.size(0) * x.size(1)), H(x.size(2)), W(x.size(3)), P(y.size(2)), Q(y.size(3)),
+        kh(p.kernel_h), kw(p.kernel_w), sh(p.stride_h), sw(p.stride_w), ph(p.pad_h), pw(p.pad_w) {}
+};
+
+template <typename T>
+void max_forward(const T* x, T* y, int64_t* idx, const PoolGeom& g) {
+#pragma omp parallel for schedule(static)
+  for (int64_t pl = 0; pl < g.planes; ++pl) {
+    const T* xp = x + pl * g.H * g.W;
+    T* yp = y + pl * g.P * g.Q;
+    int64_t* ip = idx + pl * g.P * g.Q;
+    for (int64_t p = 0; p < g.P; ++p) {
+      const int64_t h0 = std::max<int64_t>(p * g.sh - g.ph, 0);
+      const int64_t h1 = std::min(p * g.sh - g.ph + g.kh, g.H);
+      for (int64_t q = 0; q < g.Q; ++q) {
+        const int64_t w0 = std::max<int64_t>(q * g.sw - g.pw, 0);
+        const int64_t w1 = std::min(q * g.sw - g.pw + g.kw, g.W);
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t best_at = h0 * g.W + w0;
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) {
+            const T v = xp[h * g.W + w];
+            if (v > best || std::isnan(v)) {  // PyTorch's rule: NaN wins
+              best = v;
+              best_at = h * g.W + w;
+            }
+          }
+        yp[p * g.Q + q] = best;
+        ip[p * g.Q + q] = best_at;
+      }
+    }
+  }
+}
+
+template <typename T>
+void max_backward(const T* dy, const int64_t* idx, T* dx, const PoolGeom& g) {
+#pragma omp parallel for schedule(static)
+  for (int64_t pl = 0; pl < g.planes; ++pl) {
+    T* dxp = dx + pl * g.H * g.W;
+    const T* dyp = dy + pl * g.P * g.Q;
+    const int64_t* ip = idx + pl * g.P * g.Q;
+    std::fill(dxp, dxp + g.H * g.W, T(0));
+    // Overlapping windows (stride < kernel) may pick the same input: accumulate.
+    for (int64_t i = 0; i < g.P * g.Q; ++i) dxp[ip[i]] += dyp[i];
+  }
+}
+
+// Divisor of window (p, q).
+int64_t avg_divisor(const PoolGeom& g, int64_t p, int64_t q, bool count_include_pad) {
+  if (count_include_pad) {
+    // Floor mode keeps every window inside the padded input, so this is kh·kw (clipped
+    // defensively to the padded bounds as PyTorch does).
+    const int64_t hs = p * g.sh - g.ph, ws = q * g.sw - g.pw;
+    const int64_t he = std::min(hs + g.kh, g.H + g.ph), we = std::min(ws + g.kw, g.W + g.pw);
+    return (he - hs) * (we - ws);
+  }
+  const int64_t h0 = std::max<int64_t>(p * g.sh - g.ph, 0), h1 = std::min(p * g.sh - g.ph + g.kh, g.H);
+  const int64_t w0 = std::max<int64_t>(q * g.sw - g.pw, 0), w1 = std::min(q * g.sw - g.pw + g.kw, g.W);
+  return (h1 - h0) * (w1 - w0);
+}
+
+template <typename T>
+void avg_forward(const T* x, T* y, const PoolGeom& g, bool include_pad) {
+#pragma omp parallel for schedule(static)
+  for (int64_t pl = 0; pl < g.planes; ++pl) {
+    const T* xp = x + pl * g.H * g.W;
+    T* yp = y + pl * g.P * g.Q;
+    for (int64_t p = 0; p < g.P; ++p) {
+      const int64_t h0 = std::max<int64_t>(p * g.sh - g.ph, 0);
+      const int64_t h1 = std::min(p * g.sh - g.ph + g.kh, g.H);
+      for (int64_t q = 0; q < g.Q; ++q) {
+        const int64_t w0 = std::max<int64_t>(q * g.sw - g.pw, 0);
+        const int64_t w1 = std::min(q * g.sw - g.pw + g.kw, g.W);
+        T sum = T(0);
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) sum += xp[h * g.W + w];
+        const int64_t div = avg_divisor(g, p, q, include_pad);
+        yp[p * g.Q + q] = div > 0 ? sum / static_cast<T>(div) : T(0);
+      }
+    }
+  }
+}
+
+template <typename T>
+void avg_backward(const T* dy, T* dx, const PoolGeom& g, bool include_pad) {
+#pragma omp parallel for schedule(static)
+  for (int64_t pl = 0; pl < g.planes; ++pl) {
+    T* dxp = dx + pl * g.H * g.W;
+    const T* dyp = dy + pl * g.P * g.Q;
+    std::fill(dxp, dxp + g.H * g.W, T(0));
+    for (int64_t p = 0; p < g.P; ++p) {
+      const int64_t h0 = std::max<int64_t>(p * g.sh - g.ph, 0);
+      const int64_t h1 = std::min(p * g.sh - g.ph + g.kh, g.H);
+      for (int64_t q = 0; q < g.Q; ++q) {
+        const int64_t w0 = std::max<int64_t>(q * g.sw - g.pw, 0);
+        const int64_t w1 = std::min(q * g.sw - g.pw + g.kw, g.W);
+        const int64_t div = avg_divisor(g, p, q, include_pad);
+        if (div == 0) continue;
+        const T share = dyp[p * g.Q + q] / static_cast<T>(div);
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) dxp[h * g.W + w] += share;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& indices, const Pool2dParams& p) {
+  const PoolGeom g(x, y, p);
+  COHORT_DISPATCH_FLOATING(x.dtype(), "max_pool2d", [&] {
+    max_forward(x.data<scalar_t>(), y.data<scalar_t>(), indices.data<int64_t>(), g);
+  });
+}
+
+void max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, Tensor& grad_x,
+                         const Pool2dParams& p) {
+  const PoolGeom g(grad_x, grad_y, p);
+  COHORT_DISPATCH_FLOATING(grad_y.dtype(), "max_pool2d_backward", [&] {
+    max_backward(grad_y.data<scalar_t>(), indices.data<int64_t>(), grad_x.data<scalar_t>(), g);
+  });
+}
+
+void avg_pool2d_forward(const Tensor& x, Tensor& y, const Pool2dParams& p) {
+  const PoolGeom g(x, y, p);
+  COHORT_DISPATCH_FLOATING(x.dtype(), "avg_pool2d", [&] {
+    avg_forward(x.data<scalar_t>(), y.data<scalar_t>(), g, p.count_include_pad);
+  });
+}
+
+void avg_pool2d_backward(const Tensor& grad_y, Tensor& grad_x, const Pool2dParams& p) {
+  const PoolGeom g(grad_x, grad_y, p);
+  COHORT_DISPATCH_FLOATING(grad_y.dtype(), "avg_pool2d_backward", [&] {
+    avg_backward(grad_y.data<scalar_t>(), grad_x.data<scalar_t>(), g, p.count_include_pad);
+  });
+}
+
+}  // namespace cohort::cpu
