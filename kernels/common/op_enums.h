@@ -9,4 +9,7 @@ namespace cohort {
 enum class BinaryOp : uint8_t { add, sub, mul, div, rsub, rdiv, maximum, minimum, ge };
 enum class UnaryOp : uint8_t { neg, exp, log, sqrt, pow, relu, sigmoid, tanh, abs };
 
+// How a DML student's mimicry term combines its peers (ops::dml_mimicry).
+enum class DmlMode : uint8_t { average, sum, ensemble };
+
 }  // namespace cohort
