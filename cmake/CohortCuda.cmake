@@ -19,6 +19,16 @@ if(NOT COHORT_CUDA STREQUAL "OFF")
       endif()
     endif()
     enable_language(CUDA)
+    # .cu files include core headers, which are C++20 (defaulted comparisons). CMake 3.25 does
+    # not know nvcc's C++20 flag (nvcc >= 12 has it), so teach it before asking for CUDA20.
+    if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION AND CMAKE_CUDA_COMPILER_VERSION VERSION_GREATER_EQUAL 12.0)
+      set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+      set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+      set(CMAKE_CUDA20_COMPILE_FEATURES cuda_std_20)
+      list(APPEND CMAKE_CUDA_COMPILE_FEATURES cuda_std_20)
+    endif()
+    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     find_package(CUDAToolkit REQUIRED)
     find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include /usr/local/cuda/include
               PATH_SUFFIXES x86_64-linux-gnu)
@@ -46,6 +56,9 @@ function(cohort_add_cuda_backend target)
   target_include_directories(${target} PUBLIC ${CUDNN_INCLUDE_DIR})
   target_link_libraries(${target} PUBLIC CUDA::cudart CUDA::cublas ${CUDNN_LIBRARY})
   set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+  # fmt 9 turns its constexpr off under nvcc, which breaks its C++20 consteval format-string
+  # checks in .cu files; nvcc 12+ handles fmt's constexpr code, so keep it on.
+  target_compile_definitions(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:FMT_USE_CONSTEXPR=1>)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xcompiler=-Wall,-Wextra>)
 endfunction()

@@ -9,9 +9,9 @@ namespace cohort::test {
 
 safetensors::Contents torch_reference(const std::string& name) {
   const char* dir = std::getenv("COHORT_TORCH_REFS");
-  INFO("COHORT_TORCH_REFS is unset: run the tests through ctest, which generates the PyTorch "
-       "references first (needs python3-torch: scripts/install-deps.sh)");
-  REQUIRE(dir != nullptr);
+  if (dir == nullptr)
+    FAIL("COHORT_TORCH_REFS is unset: run the tests through ctest, which generates the PyTorch "
+         "references first (needs python3-torch: scripts/install-deps.sh)");
   std::string path = std::string(dir) + "/" + name + ".safetensors";
   INFO("PyTorch reference " << path << " is missing: did the torch_references fixture fail?");
   REQUIRE(std::filesystem::exists(path));

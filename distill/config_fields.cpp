@@ -1,0 +1,198 @@
+#include "distill/config_fields.h"
+
+#include <charconv>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace cohort::distill {
+
+namespace {
+
+int64_t parse_int(const std::string& key, const std::string& v) {
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  COHORT_CHECK(ec == std::errc() && end == v.data() + v.size(),
+               "config: '{}' expects an integer, got '{}'", key, v);
+  return out;
+}
+
+double parse_float(const std::string& key, const std::string& v) {
+  try {
+    size_t used = 0;
+    double d = std::stod(v, &used);
+    if (used == v.size()) return d;
+  } catch (const std::exception&) {
+  }
+  COHORT_FAIL("config: '{}' expects a number, got '{}'", key, v);
+}
+
+bool parse_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "True" || v == "yes" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "False" || v == "no" || v == "off" || v == "0") return false;
+  COHORT_FAIL("config: '{}' expects true or false, got '{}'", key, v);
+}
+
+std::vector<int64_t> parse_int_list(const std::string& key, const std::string& v) {
+  // Accepts "60,120,160" or "[60, 120, 160]".
+  std::string s;
+  for (char c : v)
+    if (c != '[' && c != ']' && c != ' ') s.push_back(c);
+  std::vector<int64_t> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(parse_int(key, item));
+  return out;
+}
+
+std::string fmt_float(double d) { return fmt::format("{}", d); }
+
+struct Table {
+  std::vector<ConfigField> fields;
+  void add(const std::string& key, int64_t& f) {
+    fields.push_back({key, "int", [&f, key](const std::string& v) { f = parse_int(key, v); },
+                      [&f] { return std::to_string(f); }});
+  }
+  void add(const std::string& key, uint64_t& f) {
+    fields.push_back({key, "int",
+                      [&f, key](const std::string& v) {
+                        int64_t x = parse_int(key, v);
+                        COHORT_CHECK(x >= 0, "config: '{}' must be >= 0, got {}", key, x);
+                        f = static_cast<uint64_t>(x);
+                      },
+                      [&f] { return std::to_string(f); }});
+  }
+  void add(const std::string& key, double& f) {
+    fields.push_back({key, "float", [&f, key](const std::string& v) { f = parse_float(key, v); },
+                      [&f] { return fmt_float(f); }});
+  }
+  void add(const std::string& key, bool& f) {
+    fields.push_back({key, "bool", [&f, key](const std::string& v) { f = parse_bool(key, v); },
+                      [&f] { return f ? std::string("true") : std::string("false"); }});
+  }
+  void add(const std::string& key, std::string& f) {
+    fields.push_back({key, "string", [&f](const std::string& v) { f = v; }, [&f] { return f; }});
+  }
+  void add(const std::string& key, std::vector<int64_t>& f) {
+    fields.push_back({key, "int-list", [&f, key](const std::string& v) { f = parse_int_list(key, v); },
+                      [&f] { return fmt::format("[{}]", fmt::join(f, ", ")); }});
+  }
+};
+
+}  // namespace
+
+std::vector<ConfigField> config_fields(RunConfig& c) {
+  Table t;
+  t.add("name", c.name);
+  t.add("seed", c.seed);
+  t.add("device", c.device);
+
+  DataConfig& d = c.data;
+  t.add("data.dataset", d.dataset);
+  t.add("data.root", d.root);
+  t.add("data.fallback_to_synthetic", d.fallback_to_synthetic);
+  t.add("data.batch_size", d.batch_size);
+  t.add("data.eval_batch_size", d.eval_batch_size);
+  t.add("data.workers", d.workers);
+  t.add("data.augment", d.augment);
+  t.add("data.crop_padding", d.crop_padding);
+  t.add("data.pad_mode", d.pad_mode);
+  t.add("data.flip", d.flip);
+  t.add("data.labelled_fraction", d.labelled_fraction);
+  t.add("data.train_limit", d.train_limit);
+  t.add("data.test_limit", d.test_limit);
+  t.add("data.synthetic_classes", d.synthetic_classes);
+  t.add("data.synthetic_train", d.synthetic_train);
+  t.add("data.synthetic_test", d.synthetic_test);
+
+  for (size_t i = 0; i < c.networks.size(); ++i) {
+    NetworkConfig& n = c.networks[i];
+    std::string p = fmt::format("networks.{}.", i);
+    t.add(p + "model", n.model);
+    t.add(p + "name", n.name);
+    t.add(p + "weights", n.weights);
+  }
+
+  OptimizerConfig& o = c.optimizer;
+  t.add("optimizer.name", o.name);
+  t.add("optimizer.lr", o.lr);
+  t.add("optimizer.momentum", o.momentum);
+  t.add("optimizer.dampening", o.dampening);
+  t.add("optimizer.nesterov", o.nesterov);
+  t.add("optimizer.weight_decay", o.weight_decay);
+  t.add("optimizer.decay_bn_and_bias", o.decay_bn_and_bias);
+  t.add("optimizer.beta1", o.beta1);
+  t.add("optimizer.beta2", o.beta2);
+  t.add("optimizer.eps", o.eps);
+  t.add("optimizer.amsgrad", o.amsgrad);
+
+  ScheduleConfig& s = c.schedule;
+  t.add("schedule.name", s.name);
+  t.add("schedule.unit", s.unit);
+  t.add("schedule.step_size", s.step_size);
+  t.add("schedule.milestones", s.milestones);
+  t.add("schedule.gamma", s.gamma);
+  t.add("schedule.eta_min", s.eta_min);
+  t.add("schedule.t_max", s.t_max);
+  t.add("schedule.warmup", s.warmup);
+
+  StrategyConfig& g = c.strategy;
+  t.add("strategy.name", g.name);
+  t.add("strategy.temperature", g.temperature);
+  t.add("strategy.mimicry_weight", g.mimicry_weight);
+  t.add("strategy.peer_reduction", g.peer_reduction);
+  t.add("strategy.teacher", g.teacher);
+  t.add("strategy.update", g.update);
+  t.add("strategy.teacher_model", g.teacher_model);
+  t.add("strategy.teacher_weights", g.teacher_weights);
+  t.add("strategy.teacher_epochs", g.teacher_epochs);
+  t.add("strategy.ce_weight", g.ce_weight);
+  t.add("strategy.kd_weight", g.kd_weight);
+  t.add("strategy.hint_index", g.hint_index);
+  t.add("strategy.hint_weight", g.hint_weight);
+  t.add("strategy.kd_weight_end", g.kd_weight_end);
+  t.add("strategy.fsp_pool", g.fsp_pool);
+  t.add("strategy.fsp_weight", g.fsp_weight);
+  t.add("strategy.shuffle_fsp", g.shuffle_fsp);
+  t.add("strategy.cache_teacher_fsp", g.cache_teacher_fsp);
+  t.add("strategy.stage1_length", g.stage1_length);
+  t.add("strategy.stage1_lr", g.stage1_lr);
+
+  TrainConfig& r = c.train;
+  t.add("train.epochs", r.epochs);
+  t.add("train.iterations", r.iterations);
+  t.add("train.log_every", r.log_every);
+  t.add("train.eval_every", r.eval_every);
+  t.add("train.checkpoint_every", r.checkpoint_every);
+  t.add("train.baseline", r.baseline);
+  return t.fields;
+}
+
+void set_config_value(RunConfig& cfg, const std::string& key, const std::string& value) {
+  // networks.N.field: grow the list so a config or --set can add a network.
+  if (key.rfind("networks.", 0) == 0) {
+    size_t dot = key.find('.', 9);
+    COHORT_CHECK(dot != std::string::npos, "config: '{}' should look like networks.<index>.<field>", key);
+    int64_t index = parse_int(key, key.substr(9, dot - 9));
+    COHORT_CHECK(index >= 0 && index < 64, "config: '{}': network index out of range", key);
+    if (cfg.networks.size() <= static_cast<size_t>(index))
+      cfg.networks.resize(static_cast<size_t>(index) + 1);
+  }
+  for (ConfigField& f : config_fields(cfg)) {
+    if (f.key == key) {
+      f.set(value);
+      return;
+    }
+  }
+  // Suggest keys sharing the section, so a typo is easy to fix.
+  std::string section = key.substr(0, key.find('.'));
+  std::vector<std::string> known;
+  for (ConfigField& f : config_fields(cfg))
+    if (f.key.rfind(section + ".", 0) == 0) known.push_back(f.key);
+  if (known.empty())
+    COHORT_FAIL("config: unknown key '{}' (sections: name, seed, device, data, networks, optimizer, "
+                "schedule, strategy, train)", key);
+  COHORT_FAIL("config: unknown key '{}'; known keys in '{}': {}", key, section, fmt::join(known, ", "));
+}
+
+}  // namespace cohort::distill

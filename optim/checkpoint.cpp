@@ -1,0 +1,125 @@
+#include "optim/checkpoint.h"
+
+#include <set>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/safetensors.h"
+
+namespace cohort::optim {
+
+namespace {
+
+constexpr const char* kMetadataKey = "cohort.checkpoint";
+constexpr int kFormat = 1;
+
+std::string model_prefix(size_t k) { return fmt::format("model.{}.", k); }
+std::string optim_prefix(size_t k) { return fmt::format("optim.{}.", k); }
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const CheckpointParts& parts,
+                     const nlohmann::json& extra) {
+  safetensors::TensorMap tensors;
+  nlohmann::json doc = {{"format", kFormat}, {"extra", extra}};
+  doc["models"] = nlohmann::json::array();
+  for (size_t k = 0; k < parts.models.size(); ++k) {
+    for (const auto& [name, t] : parts.models[k]) {
+      const std::string key = model_prefix(k) + name;
+      COHORT_CHECK(t.defined(), "save_checkpoint({}): model tensor '{}' is undefined", path, key);
+      COHORT_CHECK(tensors.emplace(key, t.detach()).second,
+                   "save_checkpoint({}): model {} has two tensors named '{}'", path, k, name);
+    }
+    doc["models"].push_back(parts.models[k].size());
+  }
+  doc["optimizers"] = nlohmann::json::array();
+  for (size_t k = 0; k < parts.optimizers.size(); ++k) {
+    COHORT_CHECK(parts.optimizers[k] != nullptr, "save_checkpoint({}): optimiser {} is null", path,
+                 k);
+    OptimizerState state = parts.optimizers[k]->state_dict();
+    for (auto& [name, t] : state.tensors) tensors[optim_prefix(k) + name] = t;
+    doc["optimizers"].push_back(std::move(state.meta));
+  }
+  doc["schedulers"] = nlohmann::json::array();
+  for (size_t k = 0; k < parts.schedulers.size(); ++k) {
+    COHORT_CHECK(parts.schedulers[k] != nullptr, "save_checkpoint({}): scheduler {} is null", path,
+                 k);
+    doc["schedulers"].push_back(parts.schedulers[k]->state_dict());
+  }
+  safetensors::save(path, tensors, {{kMetadataKey, doc.dump()}});
+}
+
+nlohmann::json load_checkpoint(const std::string& path, const CheckpointParts& parts) {
+  safetensors::Contents contents = safetensors::load(path);
+  auto meta = contents.metadata.find(kMetadataKey);
+  COHORT_CHECK(meta != contents.metadata.end(),
+               "load_checkpoint({}): no '{}' metadata; not a cohort checkpoint", path,
+               kMetadataKey);
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(meta->second);
+  } catch (const nlohmann::json::exception& e) {
+    COHORT_FAIL("load_checkpoint({}): corrupt '{}' metadata: {}", path, kMetadataKey, e.what());
+  }
+  COHORT_CHECK(doc.value("format", 0) == kFormat, "load_checkpoint({}): format {} (expected {})",
+               path, doc.value("format", 0), kFormat);
+  const auto count = [&](const char* what) { return doc.at(what).size(); };
+  COHORT_CHECK(count("models") == parts.models.size() &&
+                   count("optimizers") == parts.optimizers.size() &&
+                   count("schedulers") == parts.schedulers.size(),
+               "load_checkpoint({}): the file has {} models, {} optimisers, {} schedulers; "
+               "{}, {}, {} were given",
+               path, count("models"), count("optimizers"), count("schedulers"),
+               parts.models.size(), parts.optimizers.size(), parts.schedulers.size());
+
+  // Check every model tensor before writing any, then copy in place.
+  std::set<std::string> used;
+  for (size_t k = 0; k < parts.models.size(); ++k) {
+    for (const auto& [name, t] : parts.models[k]) {
+      const std::string key = model_prefix(k) + name;
+      auto it = contents.tensors.find(key);
+      COHORT_CHECK(it != contents.tensors.end(), "load_checkpoint({}): missing tensor '{}'", path,
+                   key);
+      const Tensor& saved = it->second;
+      COHORT_CHECK(saved.shape() == t.shape() && saved.dtype() == t.dtype(),
+                   "load_checkpoint({}): '{}' is {} {} in the file but {} {} in the model", path,
+                   key, shape_str(saved.shape()), dtype_name(saved.dtype()), shape_str(t.shape()),
+                   dtype_name(t.dtype()));
+      used.insert(key);
+    }
+  }
+  // Optimiser tensors, grouped per optimiser with the prefix removed.
+  std::vector<OptimizerState> states(parts.optimizers.size());
+  for (const auto& [key, t] : contents.tensors) {
+    if (used.count(key)) continue;
+    bool claimed = false;
+    for (size_t k = 0; k < parts.optimizers.size() && !claimed; ++k) {
+      const std::string prefix = optim_prefix(k);
+      if (key.rfind(prefix, 0) == 0) {
+        states[k].tensors[key.substr(prefix.size())] = t;
+        claimed = true;
+      }
+    }
+    COHORT_CHECK(claimed, "load_checkpoint({}): unexpected tensor '{}' (not in the given models)",
+                 path, key);
+  }
+
+  {
+    NoGradGuard no_grad;
+    for (size_t k = 0; k < parts.models.size(); ++k) {
+      for (const auto& [name, t] : parts.models[k]) {
+        Tensor dst = t;
+        dst.copy_(contents.tensors.at(model_prefix(k) + name));
+      }
+    }
+  }
+  for (size_t k = 0; k < parts.optimizers.size(); ++k) {
+    states[k].meta = doc.at("optimizers")[k];
+    parts.optimizers[k]->load_state_dict(states[k]);
+  }
+  for (size_t k = 0; k < parts.schedulers.size(); ++k)
+    parts.schedulers[k]->load_state_dict(doc.at("schedulers")[k]);
+  return doc.at("extra");
+}
+
+}  // namespace cohort::optim
