@@ -1,7 +1,7 @@
 // A deterministic, class-conditional synthetic image dataset: the default when no real data is
 // present (the README's main job trains on it).
 //
-// Example i is a function of (seed, split, i) only, generated on demand in get() (~45 us for
+// Example i is a function of (seed, split, i) only, generated on demand in get() (~30 us for
 // 32x32 on one core). Its label is i mod num_classes (balanced classes). The image is a noisy,
 // flat-coloured background with two windowed sinusoidal gratings ("Gabor patches"): a strong one
 // whose orientation and spatial period encode the class, and a weaker one (30-55 % of its

@@ -42,12 +42,16 @@ void RandomCrop::apply(Image& img, Generator& gen) const {
   const int64_t left = static_cast<int64_t>(gen.randint(static_cast<uint64_t>(pw - w_ + 1)));
   const int64_t c = img.c;
   Image out(h_, w_, c);
-  // Column map once per image; rows are copied whole when the window lies inside the source.
-  std::vector<int64_t> src_x(static_cast<size_t>(w_));
-  bool columns_inside = true;
+  // Output columns [x0, x1) read source columns inside the image: one memcpy per row. Only the
+  // at most `pad` columns on either side need the padding rule.
+  const int64_t shift = left - pad_;  // source column of output column 0
+  const int64_t x0 = std::clamp<int64_t>(-shift, 0, w_), x1 = std::clamp<int64_t>(img.w - shift, x0, w_);
+  std::vector<int64_t> border_src;  // source column (or -1 for zero) of each border column
+  std::vector<int64_t> border_dst;
   for (int64_t x = 0; x < w_; ++x) {
-    src_x[static_cast<size_t>(x)] = source_index(left + x - pad_, img.w, mode_);
-    columns_inside = columns_inside && (left + x - pad_ >= 0 && left + x - pad_ < img.w);
+    if (x >= x0 && x < x1) continue;
+    border_dst.push_back(x);
+    border_src.push_back(source_index(x + shift, img.w, mode_));
   }
   for (int64_t y = 0; y < h_; ++y) {
     uint8_t* dst = out.pixels.data() + y * w_ * c;
@@ -57,13 +61,11 @@ void RandomCrop::apply(Image& img, Generator& gen) const {
       continue;
     }
     const uint8_t* src_row = img.pixels.data() + sy * img.w * c;
-    if (columns_inside) {
-      std::memcpy(dst, src_row + (left - pad_) * c, static_cast<size_t>(w_ * c));
-      continue;
-    }
-    for (int64_t x = 0; x < w_; ++x) {
-      const int64_t sx = src_x[static_cast<size_t>(x)];
-      for (int64_t ch = 0; ch < c; ++ch) dst[x * c + ch] = sx < 0 ? 0 : src_row[sx * c + ch];
+    if (x1 > x0) std::memcpy(dst + x0 * c, src_row + (x0 + shift) * c, static_cast<size_t>((x1 - x0) * c));
+    for (size_t k = 0; k < border_dst.size(); ++k) {
+      uint8_t* d = dst + border_dst[k] * c;
+      if (border_src[k] < 0) std::memset(d, 0, static_cast<size_t>(c));
+      else std::memcpy(d, src_row + border_src[k] * c, static_cast<size_t>(c));
     }
   }
   img = std::move(out);
@@ -84,6 +86,16 @@ void RandomHorizontalFlip::apply(Image& img, Generator& gen) const {
   const int64_t c = img.c;
   for (int64_t y = 0; y < img.h; ++y) {
     uint8_t* row = img.pixels.data() + y * img.w * c;
+    if (c == 3) {  // the common case, without the inner channel loop
+      for (int64_t a = 0, b = img.w - 1; a < b; ++a, --b) {
+        uint8_t* pa = row + 3 * a;
+        uint8_t* pb = row + 3 * b;
+        std::swap(pa[0], pb[0]);
+        std::swap(pa[1], pb[1]);
+        std::swap(pa[2], pb[2]);
+      }
+      continue;
+    }
     for (int64_t a = 0, b = img.w - 1; a < b; ++a, --b) {
       for (int64_t ch = 0; ch < c; ++ch) std::swap(row[a * c + ch], row[b * c + ch]);
     }

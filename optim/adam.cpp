@@ -81,15 +81,14 @@ int64_t Adam::step_count(size_t index) const {
 void Adam::step() {
   for (size_t g = 0; g < num_param_groups(); ++g) {
     const AdamOptions& o = options_[g];
-    Stepping s = params_with_grad(g);
-    for (const UpdateBucket& bucket : bucket_by_device_and_dtype(s.params)) {
+    for (const Stepping& s : params_with_grad(g)) {
       // Bias corrections depend on each parameter's own step count (a parameter that missed
       // gradients lags behind), so one kernel call per distinct count — normally exactly one.
       struct Lists {
         std::vector<Tensor> params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs;
       };
       std::map<int64_t, Lists> by_step;
-      for (size_t m : bucket.members) {
+      for (size_t m = 0; m < s.params.size(); ++m) {
         const Tensor& p = s.params[m];
         ParamState& st = state_[s.indices[m]];
         if (st.step == 0) {

@@ -49,18 +49,15 @@ void save_checkpoint(const std::string& path, const CheckpointParts& parts,
   safetensors::save(path, tensors, {{kMetadataKey, doc.dump()}});
 }
 
-nlohmann::json load_checkpoint(const std::string& path, const CheckpointParts& parts) {
+namespace {
+
+nlohmann::json load_checkpoint_checked(const std::string& path, const CheckpointParts& parts) {
   safetensors::Contents contents = safetensors::load(path);
   auto meta = contents.metadata.find(kMetadataKey);
   COHORT_CHECK(meta != contents.metadata.end(),
                "load_checkpoint({}): no '{}' metadata; not a cohort checkpoint", path,
                kMetadataKey);
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(meta->second);
-  } catch (const nlohmann::json::exception& e) {
-    COHORT_FAIL("load_checkpoint({}): corrupt '{}' metadata: {}", path, kMetadataKey, e.what());
-  }
+  const nlohmann::json doc = nlohmann::json::parse(meta->second);
   COHORT_CHECK(doc.value("format", 0) == kFormat, "load_checkpoint({}): format {} (expected {})",
                path, doc.value("format", 0), kFormat);
   const auto count = [&](const char* what) { return doc.at(what).size(); };
@@ -120,6 +117,18 @@ nlohmann::json load_checkpoint(const std::string& path, const CheckpointParts& p
   for (size_t k = 0; k < parts.schedulers.size(); ++k)
     parts.schedulers[k]->load_state_dict(doc.at("schedulers")[k]);
   return doc.at("extra");
+}
+
+}  // namespace
+
+nlohmann::json load_checkpoint(const std::string& path, const CheckpointParts& parts) {
+  try {
+    return load_checkpoint_checked(path, parts);
+  } catch (const nlohmann::json::exception& e) {
+    // A metadata field missing or of the wrong type: the file is not what it claims to be.
+    throw IOError(fmt::format("load_checkpoint({}): malformed '{}' metadata: {}", path,
+                              kMetadataKey, e.what()));
+  }
 }
 
 }  // namespace cohort::optim

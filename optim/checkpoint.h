@@ -40,7 +40,8 @@ void save_checkpoint(const std::string& path, const CheckpointParts& parts,
 // Restores a checkpoint into `parts`, which must have the saved structure: the same numbers of
 // models/optimisers/schedulers, every model tensor present with its shape and dtype (copied
 // into the given tensors in place, on their devices), no unknown tensors. Returns `extra`.
-// Throws IOError for unreadable files and ValueError naming the file and the mismatch.
+// Throws IOError for unreadable or malformed files, ValueError naming the file and the mismatch
+// otherwise.
 nlohmann::json load_checkpoint(const std::string& path, const CheckpointParts& parts);
 
 }  // namespace cohort::optim

@@ -53,8 +53,9 @@ void Optimizer::set_lr(size_t group, double lr) {
   set_lr_unchecked(group, lr);
 }
 
-Optimizer::Stepping Optimizer::params_with_grad(size_t group) const {
-  Stepping s;
+std::vector<Optimizer::Stepping> Optimizer::params_with_grad(size_t group) const {
+  std::vector<Stepping> buckets;
+  std::vector<std::pair<Device, DType>> keys;  // of each bucket; normally just one
   const std::vector<Tensor>& params = groups_[group];
   for (size_t k = 0; k < params.size(); ++k) {
     const Tensor& p = params[k];
@@ -65,11 +66,18 @@ Optimizer::Stepping Optimizer::params_with_grad(size_t group) const {
                  "{}.step: gradient of parameter {} is {} {} on {}, but the parameter is {} {} on {}",
                  name(), index, shape_str(g.shape()), dtype_name(g.dtype()), g.device().str(),
                  shape_str(p.shape()), dtype_name(p.dtype()), p.device().str());
-    s.params.push_back(p);
-    s.grads.push_back(g);
-    s.indices.push_back(index);
+    const std::pair<Device, DType> key{p.device(), p.dtype()};
+    size_t b = 0;
+    while (b < keys.size() && keys[b] != key) ++b;
+    if (b == keys.size()) {
+      keys.push_back(key);
+      buckets.emplace_back();
+    }
+    buckets[b].params.push_back(p);
+    buckets[b].grads.push_back(g);
+    buckets[b].indices.push_back(index);
   }
-  return s;
+  return buckets;
 }
 
 OptimizerState Optimizer::state_dict() const {
@@ -100,6 +108,16 @@ OptimizerState Optimizer::state_dict() const {
 }
 
 void Optimizer::load_state_dict(const OptimizerState& in) {
+  try {
+    load_state_dict_checked(in);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong type or missing: report it as the bad argument it is.
+    throw ValueError(fmt::format("{}.load_state_dict: malformed state metadata: {}", name(),
+                                 e.what()));
+  }
+}
+
+void Optimizer::load_state_dict_checked(const OptimizerState& in) {
   const nlohmann::json& meta = in.meta;
   COHORT_CHECK(meta.is_object() && meta.contains("optimizer") && meta.contains("param_groups") &&
                    meta.contains("state"),
@@ -157,22 +175,6 @@ void Optimizer::load_state_dict(const OptimizerState& in) {
     const nlohmann::json scalars = state.contains(key) ? state.at(key) : nlohmann::json();
     load_param_state(i, std::move(buffers[i]), scalars);
   }
-}
-
-std::vector<UpdateBucket> bucket_by_device_and_dtype(const std::vector<Tensor>& tensors) {
-  std::vector<UpdateBucket> buckets;
-  std::vector<std::pair<Device, DType>> keys;
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const std::pair<Device, DType> key{tensors[i].device(), tensors[i].dtype()};
-    size_t b = 0;
-    while (b < keys.size() && keys[b] != key) ++b;
-    if (b == keys.size()) {
-      keys.push_back(key);
-      buckets.emplace_back();
-    }
-    buckets[b].members.push_back(i);
-  }
-  return buckets;
 }
 
 }  // namespace cohort::optim

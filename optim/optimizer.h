@@ -108,25 +108,21 @@ class Optimizer {
   virtual void load_param_state(size_t index, std::map<std::string, Tensor> buffers,
                                 const nlohmann::json& scalars) = 0;
 
-  // The parameters of `group` that have a gradient, checked against it (shape, dtype, device),
-  // with their flattened indices.
+  // The parameters of `group` that have a gradient (checked against it: shape, dtype, device)
+  // with their flattened indices, split by (device, dtype) — each kernel call takes one of
+  // each. Input order is kept within a bucket.
   struct Stepping {
     std::vector<Tensor> params, grads;
     std::vector<size_t> indices;
   };
-  Stepping params_with_grad(size_t group) const;
+  std::vector<Stepping> params_with_grad(size_t group) const;
 
  private:
+  void load_state_dict_checked(const OptimizerState& state);
+
   std::vector<std::vector<Tensor>> groups_;
   std::vector<OptionOverrides> overrides_;
   std::vector<size_t> offsets_;  // groups_.size() + 1 prefix sums
 };
-
-// A tensor list split by (device, dtype): the kernels take one device and one dtype per call.
-// Order within each bucket follows the input order.
-struct UpdateBucket {
-  std::vector<size_t> members;  // positions in the input list
-};
-std::vector<UpdateBucket> bucket_by_device_and_dtype(const std::vector<Tensor>& tensors);
 
 }  // namespace cohort::optim

@@ -41,8 +41,15 @@ void LrScheduler::load_state_dict(const nlohmann::json& state) {
   COHORT_CHECK(state.is_object() && state.contains("last_step") && state.contains("base_lrs"),
                "LrScheduler.load_state_dict: expected last_step and base_lrs, got {}",
                state.dump());
-  const auto base_lrs = state.at("base_lrs").get<std::vector<double>>();
-  const auto t = state.at("last_step").get<int64_t>();
+  std::vector<double> base_lrs;
+  int64_t t = 0;
+  try {
+    base_lrs = state.at("base_lrs").get<std::vector<double>>();
+    t = state.at("last_step").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ValueError(fmt::format("LrScheduler.load_state_dict: malformed state {}: {}",
+                                 state.dump(), e.what()));
+  }
   COHORT_CHECK(base_lrs.size() == optimizer_.num_param_groups(),
                "LrScheduler.load_state_dict: {} base lrs saved, the optimiser has {} groups",
                base_lrs.size(), optimizer_.num_param_groups());

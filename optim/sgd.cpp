@@ -62,13 +62,12 @@ Tensor SGD::momentum_buffer(size_t index) const {
 void SGD::step() {
   for (size_t g = 0; g < num_param_groups(); ++g) {
     const SGDOptions& o = options_[g];
-    Stepping s = params_with_grad(g);
     SgdHyper hyper{o.lr, o.momentum, o.dampening, o.weight_decay, o.nesterov, false};
-    for (const UpdateBucket& bucket : bucket_by_device_and_dtype(s.params)) {
+    for (const Stepping& s : params_with_grad(g)) {
       // Buffers that exist and buffers created by this step go to separate calls: a new buffer
       // starts as the step's direction d (PyTorch's torch.clone(d_p)).
       std::vector<Tensor> params[2], grads[2], bufs[2];  // [0]: existing, [1]: new
-      for (size_t m : bucket.members) {
+      for (size_t m = 0; m < s.params.size(); ++m) {
         const Tensor& p = s.params[m];
         Tensor& buf = momentum_buffers_[s.indices[m]];
         const int fresh = o.momentum != 0 && !buf.defined();

@@ -77,19 +77,20 @@ Range valid_outputs(int64_t offset, int64_t stride, int64_t width, int64_t count
   return {begin, end};
 }
 
-// col [Cg·R·S, P·Q] from one image-group x [Cg, H, W]; padded positions become 0.
+// Output rows [p0, p1) of one image-group x [Cg, H, W] as col [Cg·R·S, (p1-p0)·Q];
+// padded positions become 0.
 template <typename T>
-void im2col(const T* x, const ConvGeom& g, T* col) {
-  const int64_t PQ = g.P * g.Q;
+void im2col(const T* x, const ConvGeom& g, int64_t p0, int64_t p1, T* col) {
+  const int64_t cols = (p1 - p0) * g.Q;
   for (int64_t c = 0; c < g.Cg; ++c) {
     const T* plane = x + c * g.H * g.W;
     for (int64_t r = 0; r < g.R; ++r) {
       for (int64_t s = 0; s < g.S; ++s) {
-        T* row = col + ((c * g.R + r) * g.S + s) * PQ;
+        T* row = col + ((c * g.R + r) * g.S + s) * cols;
         const int64_t w_off = s * g.dw - g.pw;
         const Range qs = valid_outputs(w_off, g.sw, g.W, g.Q);
-        for (int64_t p = 0; p < g.P; ++p) {
-          T* out = row + p * g.Q;
+        for (int64_t p = p0; p < p1; ++p) {
+          T* out = row + (p - p0) * g.Q;
           const int64_t h = p * g.sh - g.ph + r * g.dh;
           if (h < 0 || h >= g.H) {
             std::fill(out, out + g.Q, T(0));
@@ -109,21 +110,22 @@ void im2col(const T* x, const ConvGeom& g, T* col) {
   }
 }
 
-// dx [Cg, H, W] += col2im(dcol [Cg·R·S, P·Q]): the adjoint of im2col (padding contributions dropped).
+// dx [Cg, H, W] += col2im(dcol [Cg·R·S, (p1-p0)·Q]) for output rows [p0, p1): the adjoint of
+// im2col (contributions to padding positions are dropped).
 template <typename T>
-void col2im_add(const T* dcol, const ConvGeom& g, T* dx) {
-  const int64_t PQ = g.P * g.Q;
+void col2im_add(const T* dcol, const ConvGeom& g, int64_t p0, int64_t p1, T* dx) {
+  const int64_t cols = (p1 - p0) * g.Q;
   for (int64_t c = 0; c < g.Cg; ++c) {
     T* plane = dx + c * g.H * g.W;
     for (int64_t r = 0; r < g.R; ++r) {
       for (int64_t s = 0; s < g.S; ++s) {
-        const T* row = dcol + ((c * g.R + r) * g.S + s) * PQ;
+        const T* row = dcol + ((c * g.R + r) * g.S + s) * cols;
         const int64_t w_off = s * g.dw - g.pw;
         const Range qs = valid_outputs(w_off, g.sw, g.W, g.Q);
-        for (int64_t p = 0; p < g.P; ++p) {
+        for (int64_t p = p0; p < p1; ++p) {
           const int64_t h = p * g.sh - g.ph + r * g.dh;
           if (h < 0 || h >= g.H) continue;
-          const T* in = row + p * g.Q;
+          const T* in = row + (p - p0) * g.Q;
           T* out = plane + h * g.W + w_off;
           for (int64_t q = qs.begin; q < qs.end; ++q) out[q * g.sw] += in[q];
         }
@@ -132,34 +134,55 @@ void col2im_add(const T* dcol, const ConvGeom& g, T* dx) {
   }
 }
 
-// ---- general path: im2col + GEMM ---------------------------------------------------------
+// ---- general path: im2col + GEMM over tiles of output rows ----------------------------------
+//
+// The col matrix of a whole image (e.g. 144 × 1024 f32 = 590 KB) overflows L2, so each image is
+// processed in tiles of output rows: the tile's col block is written and immediately consumed
+// by the GEMM while it is cache-resident. Tiles keep ≥ 256 GEMM columns (Eigen's efficiency
+// drops for narrower products) and aim at ~32 K col elements.
+
+int64_t rows_per_tile(const ConvGeom& g) {
+  constexpr int64_t kTargetElements = 32 * 1024, kMinColumns = 256;
+  const int64_t by_cache = kTargetElements / std::max<int64_t>(g.col_rows() * g.Q, 1);
+  const int64_t by_width = (kMinColumns + g.Q - 1) / g.Q;
+  return std::clamp<int64_t>(std::max(by_cache, by_width), 1, g.P);
+}
+
+// A [rows, cols] block inside a row-major matrix whose rows are `stride` elements apart.
+template <typename T>
+using StridedMat = Eigen::Map<RowMajor<T>, 0, Eigen::OuterStride<>>;
+template <typename T>
+using ConstStridedMat = Eigen::Map<const RowMajor<T>, 0, Eigen::OuterStride<>>;
 
 template <typename T>
 void conv_forward_gemm(const T* x, const T* w, const T* bias, T* y, const ConvGeom& g) {
-  const int64_t rows = g.col_rows(), cols = g.col_cols();
+  const int64_t rows = g.col_rows(), PQ = g.P * g.Q, tile = rows_per_tile(g);
   const bool pointwise = g.pointwise();
 #pragma omp parallel if (g.N > 1)
   {
-    std::vector<T> col_buffer(pointwise ? 0 : static_cast<size_t>(rows * cols));
+    std::vector<T> col(pointwise ? 0 : static_cast<size_t>(rows * tile * g.Q));
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < g.N; ++n) {
       for (int64_t grp = 0; grp < g.G; ++grp) {
         const T* x_ng = x + (n * g.C + grp * g.Cg) * g.H * g.W;
-        const T* col = x_ng;
-        if (!pointwise) {
-          im2col(x_ng, g, col_buffer.data());
-          col = col_buffer.data();
-        }
+        T* y_ng = y + (n * g.K + grp * g.Kg) * PQ;
         ConstMat<T> Wg(w + grp * g.Kg * rows, g.Kg, rows);
-        ConstMat<T> Col(col, rows, cols);
-        Mat<T> Yg(y + (n * g.K + grp * g.Kg) * cols, g.Kg, cols);
-        Yg.noalias() = Wg * Col;
+        if (pointwise) {  // x itself is the col matrix
+          Mat<T>(y_ng, g.Kg, PQ).noalias() = Wg * ConstMat<T>(x_ng, rows, PQ);
+          continue;
+        }
+        for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
+          const int64_t p1 = std::min(p0 + tile, g.P), cols = (p1 - p0) * g.Q;
+          im2col(x_ng, g, p0, p1, col.data());
+          StridedMat<T>(y_ng + p0 * g.Q, g.Kg, cols, Eigen::OuterStride<>(PQ)).noalias() =
+              Wg * ConstMat<T>(col.data(), rows, cols);
+        }
       }
       if (bias) {
         for (int64_t k = 0; k < g.K; ++k) {
-          T* plane = y + (n * g.K + k) * cols;
+          T* plane = y + (n * g.K + k) * PQ;
           const T b = bias[k];
-          for (int64_t i = 0; i < cols; ++i) plane[i] += b;
+          for (int64_t i = 0; i < PQ; ++i) plane[i] += b;
         }
       }
     }
@@ -168,25 +191,28 @@ void conv_forward_gemm(const T* x, const T* w, const T* bias, T* y, const ConvGe
 
 template <typename T>
 void conv_backward_data_gemm(const T* dy, const T* w, T* dx, const ConvGeom& g) {
-  const int64_t rows = g.col_rows(), cols = g.col_cols();
+  const int64_t rows = g.col_rows(), PQ = g.P * g.Q, tile = rows_per_tile(g);
   const bool pointwise = g.pointwise();
 #pragma omp parallel if (g.N > 1)
   {
-    std::vector<T> dcol_buffer(pointwise ? 0 : static_cast<size_t>(rows * cols));
+    std::vector<T> dcol(pointwise ? 0 : static_cast<size_t>(rows * tile * g.Q));
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < g.N; ++n) {
       for (int64_t grp = 0; grp < g.G; ++grp) {
         T* dx_ng = dx + (n * g.C + grp * g.Cg) * g.H * g.W;
+        const T* dy_ng = dy + (n * g.K + grp * g.Kg) * PQ;
         ConstMat<T> Wg(w + grp * g.Kg * rows, g.Kg, rows);
-        ConstMat<T> dYg(dy + (n * g.K + grp * g.Kg) * cols, g.Kg, cols);
         if (pointwise) {  // dx_ng is exactly dcol: write it directly
-          Mat<T>(dx_ng, rows, cols).noalias() = Wg.transpose() * dYg;
+          Mat<T>(dx_ng, rows, PQ).noalias() = Wg.transpose() * ConstMat<T>(dy_ng, g.Kg, PQ);
           continue;
         }
-        Mat<T> dCol(dcol_buffer.data(), rows, cols);
-        dCol.noalias() = Wg.transpose() * dYg;
         std::fill(dx_ng, dx_ng + g.Cg * g.H * g.W, T(0));
-        col2im_add(dcol_buffer.data(), g, dx_ng);
+        for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
+          const int64_t p1 = std::min(p0 + tile, g.P), cols = (p1 - p0) * g.Q;
+          Mat<T>(dcol.data(), rows, cols).noalias() =
+              Wg.transpose() * ConstStridedMat<T>(dy_ng + p0 * g.Q, g.Kg, cols, Eigen::OuterStride<>(PQ));
+          col2im_add(dcol.data(), g, p0, p1, dx_ng);
+        }
       }
     }
   }
@@ -194,7 +220,7 @@ void conv_backward_data_gemm(const T* dy, const T* w, T* dx, const ConvGeom& g) 
 
 template <typename T>
 void conv_backward_weight_gemm(const T* dy, const T* x, T* dw, const ConvGeom& g) {
-  const int64_t rows = g.col_rows(), cols = g.col_cols();
+  const int64_t rows = g.col_rows(), PQ = g.P * g.Q, tile = rows_per_tile(g);
   const int64_t wsize = g.K * rows;
   const bool pointwise = g.pointwise();
   // One partial dW per thread, summed afterwards in thread order.
@@ -206,20 +232,23 @@ void conv_backward_weight_gemm(const T* dy, const T* x, T* dw, const ConvGeom& g
     // (implicit barrier after single)
     std::vector<T>& mine = partials[static_cast<size_t>(omp_get_thread_num())];
     mine.assign(static_cast<size_t>(wsize), T(0));
-    std::vector<T> col_buffer(pointwise ? 0 : static_cast<size_t>(rows * cols));
+    std::vector<T> col(pointwise ? 0 : static_cast<size_t>(rows * tile * g.Q));
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < g.N; ++n) {
       for (int64_t grp = 0; grp < g.G; ++grp) {
         const T* x_ng = x + (n * g.C + grp * g.Cg) * g.H * g.W;
-        const T* col = x_ng;
-        if (!pointwise) {
-          im2col(x_ng, g, col_buffer.data());
-          col = col_buffer.data();
-        }
-        ConstMat<T> dYg(dy + (n * g.K + grp * g.Kg) * cols, g.Kg, cols);
-        ConstMat<T> Col(col, rows, cols);
+        const T* dy_ng = dy + (n * g.K + grp * g.Kg) * PQ;
         Mat<T> dWg(mine.data() + grp * g.Kg * rows, g.Kg, rows);
-        dWg.noalias() += dYg * Col.transpose();
+        if (pointwise) {
+          dWg.noalias() += ConstMat<T>(dy_ng, g.Kg, PQ) * ConstMat<T>(x_ng, rows, PQ).transpose();
+          continue;
+        }
+        for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
+          const int64_t p1 = std::min(p0 + tile, g.P), cols = (p1 - p0) * g.Q;
+          im2col(x_ng, g, p0, p1, col.data());
+          dWg.noalias() += ConstStridedMat<T>(dy_ng + p0 * g.Q, g.Kg, cols, Eigen::OuterStride<>(PQ)) *
+                           ConstMat<T>(col.data(), rows, cols).transpose();
+        }
       }
     }
   }

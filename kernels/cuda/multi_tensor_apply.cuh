@@ -7,13 +7,13 @@
 // into a by-value kernel argument (below the 4 KiB parameter limit), so an optimiser step over
 // N elements in T tensors costs about max(N / (kChunkSize·kMaxBlocks), T / MaxTensors) launches.
 //
-// Layout of one launch:
+// Packing (which tensors and chunks go into which launch): kernels/common/multi_tensor_plan.h,
+// host-only so the CPU tests check it. Layout of one launch:
 //   meta.addresses[d][k]   pointer to tensor k of list d (d = 0: params, 1: grads, 2.. state)
 //   meta.sizes[k]          numel of tensor k (the same in every list)
 //   block b works on tensor meta.block_to_tensor[b], elements
 //          [chunk·kChunkSize, min((chunk+1)·kChunkSize, size)), chunk = meta.block_to_chunk[b]
-// A tensor whose chunks do not all fit in one launch is carried over to the next launch as
-// its slot 0. Threads stride through the chunk, so loads and stores are coalesced.
+// Threads stride through the chunk, so loads and stores are coalesced.
 //
 // Versions: v1 (this) — scalar grid-stride per chunk. Bytes per element: Depth·sizeof(T) read,
 // (Depth − 1)·sizeof(T) written (grads are read only); a vectorised (ILP 4) version would have
@@ -27,6 +27,7 @@
 #include <cuda_runtime.h>
 
 #include "core/tensor.h"
+#include "kernels/common/multi_tensor_plan.h"
 #include "kernels/cuda/check.h"
 
 namespace cohort::cuda::mta {
@@ -70,49 +71,30 @@ multi_tensor_kernel(TensorListMeta<Depth> meta, Op op) {
 
 // Runs `op` over every element of the tensors in `lists` (lists[d][k]: tensor k of list d;
 // all lists of equal length, tensors pairwise of equal numel, all of element type T on the
-// device whose stream is `stream`). Empty tensors are skipped.
+// device whose stream is `stream`). The packing is plan_multi_tensor_launches
+// (kernels/common/multi_tensor_plan.h); empty tensors are skipped.
 template <int Depth, typename T, typename Op>
 void multi_tensor_apply(const std::array<const std::vector<Tensor>*, Depth>& lists, const Op& op,
                         cudaStream_t stream) {
-  constexpr int kMaxTensors = MaxTensors<Depth>::value;
-  const size_t count = lists[0]->size();
-  TensorListMeta<Depth> meta;
-  int tensors = 0;  // slots filled in meta
-  int blocks = 0;   // blocks queued for the next launch
-
-  auto launch = [&] {
+  std::vector<int64_t> sizes;
+  for (const Tensor& t : *lists[0]) sizes.push_back(t.numel());
+  const std::vector<MultiTensorLaunch> plan =
+      plan_multi_tensor_launches(sizes, MaxTensors<Depth>::value, kMaxBlocks, kChunkSize);
+  for (const MultiTensorLaunch& launch : plan) {
+    TensorListMeta<Depth> meta;
+    for (size_t slot = 0; slot < launch.tensors.size(); ++slot) {
+      const size_t k = static_cast<size_t>(launch.tensors[slot]);
+      for (int d = 0; d < Depth; ++d) meta.addresses[d][slot] = (*lists[d])[k].raw_data();
+      meta.sizes[slot] = sizes[k];
+    }
+    for (size_t b = 0; b < launch.blocks.size(); ++b) {
+      meta.block_to_tensor[b] = static_cast<unsigned char>(launch.blocks[b].first);
+      meta.block_to_chunk[b] = static_cast<int>(launch.blocks[b].second);
+    }
+    const int blocks = static_cast<int>(launch.blocks.size());
     multi_tensor_kernel<Depth, T, Op><<<blocks, kBlockSize, 0, stream>>>(meta, op);
     COHORT_LAUNCH_CHECK();
-    blocks = 0;
-  };
-
-  for (size_t k = 0; k < count; ++k) {
-    const int64_t n = (*lists[0])[k].numel();
-    if (n == 0) continue;
-    int slot = tensors++;
-    for (int d = 0; d < Depth; ++d) meta.addresses[d][slot] = (*lists[d])[k].raw_data();
-    meta.sizes[slot] = n;
-    const int64_t chunks = (n + kChunkSize - 1) / kChunkSize;
-    for (int64_t c = 0; c < chunks; ++c) {
-      meta.block_to_tensor[blocks] = static_cast<unsigned char>(slot);
-      meta.block_to_chunk[blocks] = static_cast<int>(c);
-      ++blocks;
-      const bool last_chunk = c == chunks - 1;
-      if (blocks == kMaxBlocks || (last_chunk && tensors == kMaxTensors)) {
-        launch();
-        if (last_chunk) {
-          tensors = 0;
-        } else {
-          // The tensor continues in the next launch: it becomes slot 0 there.
-          for (int d = 0; d < Depth; ++d) meta.addresses[d][0] = meta.addresses[d][slot];
-          meta.sizes[0] = n;
-          slot = 0;
-          tensors = 1;
-        }
-      }
-    }
   }
-  if (blocks > 0) launch();
 }
 
 }  // namespace cohort::cuda::mta

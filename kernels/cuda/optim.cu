@@ -24,10 +24,11 @@ struct SgdOp {
   math::SgdScalars<T> s;
   __device__ void operator()(T* const* ptrs, int64_t i) const {
     T p = ptrs[0][i];
-    T buf = HasMomentum ? ptrs[2][i] : T(0);
+    T buf = T(0);
+    if constexpr (HasMomentum) buf = ptrs[2][i];
     math::sgd_element(p, ptrs[1][i], buf, s);
     ptrs[0][i] = p;
-    if (HasMomentum) ptrs[2][i] = buf;
+    if constexpr (HasMomentum) ptrs[2][i] = buf;
   }
 };
 
@@ -37,12 +38,13 @@ struct AdamOp {
   math::AdamScalars<T> s;
   __device__ void operator()(T* const* ptrs, int64_t i) const {
     T p = ptrs[0][i], m = ptrs[2][i], v = ptrs[3][i];
-    T vmax = AmsGrad ? ptrs[4][i] : T(0);
+    T vmax = T(0);
+    if constexpr (AmsGrad) vmax = ptrs[4][i];
     math::adam_element(p, ptrs[1][i], m, v, vmax, s);
     ptrs[0][i] = p;
     ptrs[2][i] = m;
     ptrs[3][i] = v;
-    if (AmsGrad) ptrs[4][i] = vmax;
+    if constexpr (AmsGrad) ptrs[4][i] = vmax;
   }
 };
 

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "datasets/factory.h"
+#include "datasets/subset.h"
 #include "tests/data/data_files.h"
 
 using namespace cohort;
@@ -62,4 +63,23 @@ TEST_CASE("normalisation constants by dataset name", "[data]") {
   REQUIRE(cifar_augmentation()->str() ==
           "Compose(RandomCrop(32x32, padding=4, reflect), RandomHorizontalFlip(p=0.5))");
   for (const std::string& name : dataset_names()) REQUIRE_NOTHROW(normalization_for(name));
+}
+
+TEST_CASE("subsets view some examples of a dataset", "[data]") {
+  DatasetOptions o;
+  o.synthetic_size = 20;
+  std::shared_ptr<const Dataset> full = make_dataset("synthetic", "", "train", o);
+  auto head = first_n(full, 5);
+  REQUIRE(head->size() == 5);
+  REQUIRE(head->get(3).image.pixels == full->get(3).image.pixels);
+  REQUIRE(head->num_classes() == full->num_classes());
+  REQUIRE(head->name() == "synthetic/train[5 of 20]");
+  REQUIRE(first_n(full, 0) == full);
+  REQUIRE(first_n(full, 99) == full);
+  SubsetDataset picked(full, {19, 0, 7});
+  REQUIRE(picked.get(0).label == 19 % 10);
+  REQUIRE(picked.base_index(2) == 7);
+  REQUIRE_THAT(picked.describe(0), Catch::Contains("example 19"));
+  REQUIRE_THROWS_WITH(SubsetDataset(full, {3, 20}), Catch::Contains("index 20") && Catch::Contains("position 1"));
+  REQUIRE_THROWS_WITH(picked.get(3), Catch::Contains("out of range"));
 }

@@ -186,3 +186,36 @@ TEST_CASE("Normalize writes CHW floats (v/255 - mean)/std", "[data]") {
   REQUIRE(mnist_stats().mean.size() == 1);
   REQUIRE(cifar10_stats().std[2] == 0.2616);
 }
+
+TEST_CASE("RandomCrop equals pad-then-crop for random sizes, paddings and modes", "[data]") {
+  // Reference: build the padded image explicitly, then copy the window the generator chose.
+  Generator sizes(99);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t h = 1 + static_cast<int64_t>(sizes.randint(9)), w = 1 + static_cast<int64_t>(sizes.randint(9));
+    const int64_t c = sizes.randint(2) ? 3 : 1;
+    const PadMode mode = sizes.randint(2) ? PadMode::reflect : PadMode::zero;
+    const int64_t max_pad = mode == PadMode::reflect ? std::min(h, w) - 1 : 5;
+    const int64_t pad = static_cast<int64_t>(sizes.randint(static_cast<uint64_t>(max_pad + 1)));
+    const int64_t ch = 1 + static_cast<int64_t>(sizes.randint(static_cast<uint64_t>(h + 2 * pad)));
+    const int64_t cw = 1 + static_cast<int64_t>(sizes.randint(static_cast<uint64_t>(w + 2 * pad)));
+    Image img(h, w, c);
+    for (uint8_t& v : img.pixels) v = static_cast<uint8_t>(1 + sizes.randint(255));
+    auto reflect = [](int64_t i, int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); };
+    const uint64_t seed = sizes.randint(1u << 30);
+    Generator draws(seed);
+    const int64_t top = static_cast<int64_t>(draws.randint(static_cast<uint64_t>(h + 2 * pad - ch + 1)));
+    const int64_t left = static_cast<int64_t>(draws.randint(static_cast<uint64_t>(w + 2 * pad - cw + 1)));
+    Image expected(ch, cw, c);
+    for (int64_t y = 0; y < ch; ++y)
+      for (int64_t x = 0; x < cw; ++x)
+        for (int64_t k = 0; k < c; ++k) {
+          int64_t sy = top + y - pad, sx = left + x - pad;
+          bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+          expected.at(y, x, k) = inside || mode == PadMode::reflect ? img.at(reflect(sy, h), reflect(sx, w), k) : 0;
+        }
+    Generator gen(seed);
+    RandomCrop(ch, cw, pad, mode).apply(img, gen);
+    INFO("trial " << trial << ": " << h << "x" << w << "x" << c << " pad " << pad << " crop " << ch << "x" << cw);
+    REQUIRE(img.pixels == expected.pixels);
+  }
+}

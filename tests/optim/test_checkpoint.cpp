@@ -180,4 +180,11 @@ TEST_CASE("load_checkpoint rejects files that do not match the given parts", "[o
   safetensors::save(plain, {{"w", Tensor::zeros({2})}});
   REQUIRE_THROWS_WITH(optim::load_checkpoint(plain, other.parts()),
                       Contains("not a cohort checkpoint"));
+  for (const char* bad : {"{\"format\": 1}", "not json", "{\"format\": 1, \"models\": 3}"}) {
+    INFO("metadata " << bad);
+    safetensors::save(plain, {{"w", Tensor::zeros({2})}}, {{"cohort.checkpoint", bad}});
+    REQUIRE_THROWS_AS(optim::load_checkpoint(plain, other.parts()), IOError);
+    REQUIRE_THROWS_WITH(optim::load_checkpoint(plain, other.parts()),
+                        Contains("plain.safetensors") && Contains("malformed"));
+  }
 }

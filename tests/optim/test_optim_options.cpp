@@ -206,6 +206,10 @@ TEST_CASE("state_dict names buffers by parameter index; load_state_dict checks t
   optim::OptimizerState bad = st;
   bad.tensors["state.7.exp_avg"] = Tensor::zeros({3}, DType::f64);
   REQUIRE_THROWS_WITH(other.load_state_dict(bad), Contains("unexpected tensor 'state.7.exp_avg'"));
+  optim::OptimizerState malformed = st;
+  malformed.meta["param_groups"][0]["lr"] = "fast";
+  REQUIRE_THROWS_AS(other.load_state_dict(malformed), ValueError);
+  REQUIRE_THROWS_WITH(other.load_state_dict(malformed), Contains("malformed state metadata"));
 }
 
 TEST_CASE("schedules: validation, stepping and state", "[optim]") {
