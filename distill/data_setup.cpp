@@ -16,11 +16,6 @@ std::string resolve_root(const DataConfig& d) {
   return base.empty() ? d.root : base + "/" + d.root;
 }
 
-std::shared_ptr<const data::Dataset> limit(std::shared_ptr<data::Dataset> ds, int64_t n) {
-  if (n > 0 && n < ds->size()) return std::make_shared<data::PrefixSubset>(std::move(ds), n);
-  return ds;
-}
-
 }  // namespace
 
 RunData make_run_data(const RunConfig& cfg, Device device) {
@@ -62,17 +57,19 @@ RunData make_run_data(const RunConfig& cfg, Device device) {
     std::vector<std::shared_ptr<const data::Transform>> steps;
     if (d.crop_padding > 0)
       steps.push_back(std::make_shared<data::RandomCrop>(out.image_size, first.image.w, d.crop_padding, mode));
-    if (d.flip) steps.push_back(std::make_shared<data::RandomHorizontalFlip>(0.5));
+    // A flip changes a synthetic grating's orientation, i.e. its class (datasets/synthetic.h).
+    if (d.flip && out.dataset != "synthetic")
+      steps.push_back(std::make_shared<data::RandomHorizontalFlip>(0.5));
     augment = std::make_shared<data::Compose>(std::move(steps));
   }
   data::Normalize normalize(data::normalization_for(out.dataset, out.channels));
   const int workers = static_cast<int>(d.workers);
   out.train = std::make_unique<data::DataLoader>(
-      limit(train, d.train_limit), augment, normalize,
+      data::first_n(train, d.train_limit), augment, normalize,
       data::LoaderOptions{.batch_size = d.batch_size, .shuffle = true, .drop_last = false,
                           .num_workers = workers, .prefetch = 0, .seed = cfg.seed, .device = device});
   out.test = std::make_unique<data::DataLoader>(
-      limit(test, d.test_limit), nullptr, normalize,
+      data::first_n(test, d.test_limit), nullptr, normalize,
       data::LoaderOptions{.batch_size = d.eval_batch_size, .shuffle = false, .drop_last = false,
                           .num_workers = workers, .prefetch = 0, .seed = cfg.seed, .device = device});
   return out;

@@ -12,9 +12,9 @@ namespace {
 
 ops::DmlOptions dml_options(const StrategyConfig& s) {
   ops::DmlOptions o;
-  if (s.teacher == "ensemble") o.mode = ops::DmlMode::ensemble;
-  else if (s.peer_reduction == "sum") o.mode = ops::DmlMode::sum;
-  else o.mode = ops::DmlMode::average;
+  if (s.teacher == "ensemble") o.mode = DmlMode::ensemble;
+  else if (s.peer_reduction == "sum") o.mode = DmlMode::sum;
+  else o.mode = DmlMode::average;
   return o;
 }
 

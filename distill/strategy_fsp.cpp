@@ -58,6 +58,8 @@ FspStrategy::FspStrategy(const RunConfig& cfg, std::vector<Network> students, Ne
   Tensor probe = Tensor::zeros({2, t.in_channels(), t.input_size(), t.input_size()}, DType::f32, device);
   t.eval();
   std::vector<Tensor> gt = fsp_matrices(t, probe);
+  COHORT_CHECK(!gt.empty(), "fsp: the teacher {} has no FSP pairs (Model::fsp_pairs); use a model "
+               "with stage taps such as the CIFAR ResNets", t.name());
   Generator gen(cfg.seed + 777);
   for (Network& n : students_) {
     n.model->eval();
