@@ -1,4 +1,4 @@
-// Per-element forward and derivative formulas of the unary ops, shared by CPU and CUDA.
+// Per-element formulas of the binary and unary ops (forward and derivative), shared by CPU and CUDA.
 #pragma once
 
 #include <cmath>
@@ -7,6 +7,23 @@
 #include "kernels/common/op_enums.h"
 
 namespace cohort::math {
+
+// a op b (rsub: b - a, rdiv: b / a; the scalar forms pass the scalar as b).
+template <typename T>
+COHORT_HD T binary_apply(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::add: return a + b;
+    case BinaryOp::sub: return a - b;
+    case BinaryOp::mul: return a * b;
+    case BinaryOp::div: return a / b;
+    case BinaryOp::rsub: return b - a;
+    case BinaryOp::rdiv: return b / a;
+    case BinaryOp::maximum: return a >= b ? a : b;
+    case BinaryOp::minimum: return a <= b ? a : b;
+    case BinaryOp::ge: return a >= b ? T(1) : T(0);
+  }
+  return T(0);
+}
 
 template <typename T>
 COHORT_HD T unary_forward(UnaryOp op, T x, T p) {

@@ -58,22 +58,6 @@ void for_each_broadcast(const Shape& a_shape, const Shape& b_shape, const Shape&
   }
 }
 
-template <typename T>
-T apply_binary(BinaryOp op, T a, T b) {
-  switch (op) {
-    case BinaryOp::add: return a + b;
-    case BinaryOp::sub: return a - b;
-    case BinaryOp::mul: return a * b;
-    case BinaryOp::div: return a / b;
-    case BinaryOp::rsub: return b - a;
-    case BinaryOp::rdiv: return b / a;
-    case BinaryOp::maximum: return a >= b ? a : b;
-    case BinaryOp::minimum: return a <= b ? a : b;
-    case BinaryOp::ge: return a >= b ? T(1) : T(0);
-  }
-  return T(0);
-}
-
 }  // namespace
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
@@ -83,13 +67,13 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
     scalar_t* po = out.data<scalar_t>();
     const int64_t n = out.numel();
     if (a.shape() == b.shape()) {
-      for (int64_t i = 0; i < n; ++i) po[i] = apply_binary(op, pa[i], pb[i]);
+      for (int64_t i = 0; i < n; ++i) po[i] = math::binary_apply(op, pa[i], pb[i]);
     } else if (b.numel() == 1 && a.numel() == n) {
       const scalar_t s = pb[0];
-      for (int64_t i = 0; i < n; ++i) po[i] = apply_binary(op, pa[i], s);
+      for (int64_t i = 0; i < n; ++i) po[i] = math::binary_apply(op, pa[i], s);
     } else {
       for_each_broadcast(a.shape(), b.shape(), out.shape(), [&](int64_t o, int64_t ia, int64_t ib) {
-        po[o] = apply_binary(op, pa[ia], pb[ib]);
+        po[o] = math::binary_apply(op, pa[ia], pb[ib]);
       });
     }
   });
@@ -100,7 +84,7 @@ void binary_scalar(BinaryOp op, const Tensor& a, double s, Tensor& out) {
     const scalar_t* pa = a.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
     const scalar_t sv = static_cast<scalar_t>(s);
-    for (int64_t i = 0, n = out.numel(); i < n; ++i) po[i] = apply_binary(op, pa[i], sv);
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) po[i] = math::binary_apply(op, pa[i], sv);
   });
 }
 

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/common/pool_math.h"
 #include "kernels/cpu/nn.h"
 
 namespace cohort::cpu {
@@ -70,18 +71,9 @@ void max_backward(const T* dy, const int64_t* idx, T* dx, const PoolGeom& g) {
   }
 }
 
-// Divisor of window (p, q).
+// Divisor of window (p, q) (kernels/common/pool_math.h, shared with CUDA).
 int64_t avg_divisor(const PoolGeom& g, int64_t p, int64_t q, bool count_include_pad) {
-  if (count_include_pad) {
-    // Floor mode keeps every window inside the padded input, so this is kh·kw (clipped
-    // defensively to the padded bounds as PyTorch does).
-    const int64_t hs = p * g.sh - g.ph, ws = q * g.sw - g.pw;
-    const int64_t he = std::min(hs + g.kh, g.H + g.ph), we = std::min(ws + g.kw, g.W + g.pw);
-    return (he - hs) * (we - ws);
-  }
-  const int64_t h0 = std::max<int64_t>(p * g.sh - g.ph, 0), h1 = std::min(p * g.sh - g.ph + g.kh, g.H);
-  const int64_t w0 = std::max<int64_t>(q * g.sw - g.pw, 0), w1 = std::min(q * g.sw - g.pw + g.kw, g.W);
-  return (h1 - h0) * (w1 - w0);
+  return math::avg_pool_divisor(p, q, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, count_include_pad);
 }
 
 template <typename T>
