@@ -53,7 +53,7 @@ TEST_CASE("CUDA cross_entropy matches the CPU: smoothing, ignore_index, sizes", 
         for (double eps : {0.0, 0.1}) {
           INFO(dtype_name(dtype) << " N " << N << " C " << C << " label_smoothing " << eps);
           Tensor z = leaf({N, C}, dtype, 1, 3.0);
-          CrossEntropyOptions opt;
+          ops::CrossEntropyOptions opt;
           opt.label_smoothing = eps;
           auto f = [opt](const std::vector<Tensor>& v) { return ops::cross_entropy(v[0], v[1], opt); };
           check_parity(f, {z, labels(N, C, 2)}, loss_tol(dtype));
@@ -61,7 +61,7 @@ TEST_CASE("CUDA cross_entropy matches the CPU: smoothing, ignore_index, sizes", 
             INFO("rows with the default ignore_index -100");
             check_parity(f, {z, labels(N, C, 3, 3, -100)}, loss_tol(dtype));
             INFO("a custom ignore_index inside [0, C)");
-            CrossEntropyOptions opt_ignore = opt;
+            ops::CrossEntropyOptions opt_ignore = opt;
             opt_ignore.ignore_index = C - 1;
             check_parity([opt_ignore](const std::vector<Tensor>& v) { return ops::cross_entropy(v[0], v[1], opt_ignore); },
                          {z, labels(N, C, 4, 2, C - 1)}, loss_tol(dtype));
@@ -100,7 +100,7 @@ TEST_CASE("CUDA kd_kl matches the CPU: teacher logits or probabilities, teacher 
         for (bool probs : {false, true}) {
           for (bool teacher_grad : {false, true}) {
             INFO("teacher_is_probs " << probs << " teacher_requires_grad " << teacher_grad);
-            KdOptions opt;
+            ops::KdOptions opt;
             opt.teacher_is_probs = probs;
             opt.teacher_requires_grad = teacher_grad;
             Tensor t = (probs ? t_probs : t_logits).detach().clone();
@@ -122,7 +122,7 @@ TEST_CASE("CUDA dml_mimicry matches the CPU for K = 2, 3, 4, 8 and every mode", 
           INFO(dtype_name(dtype) << " K " << K << " mode " << mode_name(mode) << " T " << T);
           std::vector<Tensor> z;
           for (int k = 0; k < K; ++k) z.push_back(leaf({40, 100}, dtype, 20 + static_cast<uint64_t>(k), 2.0));
-          DmlOptions opt;
+          ops::DmlOptions opt;
           opt.mode = mode;
           auto f = [T, opt](const std::vector<Tensor>& v) { return ops::dml_mimicry(v, T, opt); };
           check_parity(f, z, loss_tol(dtype));

@@ -136,11 +136,9 @@ void check_bn_train(const Shape& shape, DType dtype, bool affine, bool running, 
   Tensor rv = running ? ops::add(ops::abs(test::randn({C}, dtype, 21)), 0.5) : Tensor();
   Tensor rm_c = running ? rm.clone() : Tensor(), rv_c = running ? rv.clone() : Tensor();
   Tensor rm_g = running ? rm.to(kGpu) : Tensor(), rv_g = running ? rv.to(kGpu) : Tensor();
-  std::vector<Tensor> in{ops::mul(leaf(shape, dtype, 22), 3.0).detach().requires_grad_()};
-  if (affine) {
-    in.push_back(leaf({C}, dtype, 23));
-    in.push_back(leaf({C}, dtype, 24));
-  }
+  Tensor x = ops::mul(leaf(shape, dtype, 22), 3.0).detach().requires_grad_();
+  const std::vector<Tensor> in =
+      affine ? std::vector<Tensor>{x, leaf({C}, dtype, 23), leaf({C}, dtype, 24)} : std::vector<Tensor>{x};
   // The running statistics are captured per device: the closure sees which device it runs on.
   auto f = [&](const std::vector<Tensor>& v) {
     const bool gpu = v[0].device().is_cuda();
@@ -179,11 +177,9 @@ TEST_CASE("CUDA batch_norm2d in eval matches the CPU, forward and backward", "[c
       Tensor rm = test::randn({C}, dtype, 30);
       Tensor rv = ops::add(ops::abs(test::randn({C}, dtype, 31)), 0.5);
       Tensor rm_g = rm.to(kGpu), rv_g = rv.to(kGpu);
-      std::vector<Tensor> in{leaf({4, C, 9, 9}, dtype, 32)};
-      if (affine) {
-        in.push_back(leaf({C}, dtype, 33));
-        in.push_back(leaf({C}, dtype, 34));
-      }
+      Tensor x = leaf({4, C, 9, 9}, dtype, 32);
+      const std::vector<Tensor> in =
+          affine ? std::vector<Tensor>{x, leaf({C}, dtype, 33), leaf({C}, dtype, 34)} : std::vector<Tensor>{x};
       auto f = [&](const std::vector<Tensor>& v) {
         const bool gpu = v[0].device().is_cuda();
         return ops::batch_norm2d(v[0], affine ? v[1] : Tensor(), affine ? v[2] : Tensor(), gpu ? rm_g : rm,
