@@ -4,7 +4,8 @@
 # The whole GPU check of cohort in one go, for a machine with an NVIDIA GPU: configure and build
 # with CUDA (sm_90), ctest with COHORT_SYNC=0, the CUDA tests again with COHORT_SYNC=1,
 # compute-sanitizer memcheck on the CUDA tests, nvidia-smi -q, every build/bin/bench_* (with
-# --json OUTDIR/<name>.json where the binary takes --json) and the PyTorch side-by-side scripts.
+# --json OUTDIR/<name>.json where the binary takes --json) and the PyTorch scripts (with --json,
+# and --device cuda where they take it).
 # Each step logs to OUTDIR/<step>.log and adds a line "step  ok|FAILED|skipped  seconds" to
 # OUTDIR/summary.txt; a failing step never stops the ones after it. Exit status 1 if any failed.
 #
@@ -134,9 +135,11 @@ elif [ $HAVE_GPU = 0 ]; then skip pytorch "no GPU"
 elif ! "${PYTHON:-python3}" -c 'import torch' >/dev/null 2>&1; then skip pytorch "${PYTHON:-python3} cannot import torch"
 else
   for py in "${PY_SCRIPTS[@]}"; do
-    name=pytorch_$(basename "$py" .py)
-    if grep -q -- '--json' "$py"; then run "$name" "${PYTHON:-python3}" "$py" --json "$OUT/$name.json"
-    else run "$name" "${PYTHON:-python3}" "$py"; fi
+    grep -q '__main__' "$py" || continue  # helper modules, not scripts
+    name=pytorch_$(basename "$py" .py) args=()
+    grep -q -- '--json' "$py" && args+=(--json "$OUT/$name.json")
+    grep -q -- '--device' "$py" && args+=(--device cuda)
+    run "$name" "${PYTHON:-python3}" "$py" "${args[@]}"
   done
 fi
 
