@@ -122,6 +122,8 @@ else
   for bin in "${BENCHES[@]}"; do
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
+    # CPU-only benchmarks are not what this machine is for; bench_train runs in step 5.
+    case $name in bench_conv_cpu|bench_loader|bench_models|bench_train) continue ;; esac
     # A binary whose usage text names --json writes its results there.
     if grep -qa -- '--json' "$bin"; then run "$name" "$bin" --json "$OUT/$name.json"
     else run "$name" "$bin"; fi
@@ -134,8 +136,12 @@ if [ ${#PY_SCRIPTS[@]} -eq 0 ]; then skip pytorch "no benchmarks/pytorch/*.py"
 elif [ $HAVE_GPU = 0 ]; then skip pytorch "no GPU"
 elif ! "${PYTHON:-python3}" -c 'import torch' >/dev/null 2>&1; then skip pytorch "${PYTHON:-python3} cannot import torch"
 else
+  # Training throughput, cohort and PyTorch in alternation, one table (benchmarks/train/).
+  run train_side_by_side benchmarks/train/run_side_by_side.sh --device cuda --build "$BUILD_DIR" \
+      --out "$OUT/train_side_by_side"
   for py in "${PY_SCRIPTS[@]}"; do
     grep -q '__main__' "$py" || continue  # helper modules, not scripts
+    case $(basename "$py") in train_step.py|conv_cpu.py|models_cpu.py) continue ;; esac  # step above / CPU only
     name=pytorch_$(basename "$py" .py) args=()
     grep -q -- '--json' "$py" && args+=(--json "$OUT/$name.json")
     grep -q -- '--device' "$py" && args+=(--device cuda)
