@@ -20,7 +20,7 @@ using namespace cohort;
 namespace lab = cohort::cuda::lab;
 
 namespace {
-struct Shape {
+struct FspShape {
   const char* net;
   int m, n, hw;
 };
@@ -33,14 +33,14 @@ int main(int argc, char** argv) {
   cudaStream_t st = cuda::current_stream();
   bench::L2Flusher l2;
   bench::Report report("FSP Gram and loss+grads (lambda=1)", opt, bench::copy_bandwidth_gbs(opt, st));
-  const std::vector<Shape> shapes = {{"resnet32", 16, 16, 1024}, {"resnet32", 32, 32, 256}, {"resnet32", 64, 64, 64},
+  const std::vector<FspShape> shapes = {{"resnet32", 16, 16, 1024}, {"resnet32", 32, 32, 256}, {"resnet32", 64, 64, 64},
                                      {"wrn-28-10", 160, 160, 1024}, {"wrn-28-10", 320, 320, 256},
                                      {"wrn-28-10", 640, 640, 64}};
   const Device gpu = Device::cuda(0);
   Generator gen(10);
   bool all_valid = true;
   for (int B : opt.quick ? std::vector<int>{64} : std::vector<int>{64, 128})
-    for (const Shape& sh : shapes) {
+    for (const FspShape& sh : shapes) {
       const int64_t hw = sh.hw;
       Tensor fs1 = Tensor::randn({B, sh.m, hw}, gen, DType::f32, gpu), fs2 = Tensor::randn({B, sh.n, hw}, gen, DType::f32, gpu);
       Tensor ft1 = Tensor::randn({B, sh.m, hw}, gen, DType::f32, gpu), ft2 = Tensor::randn({B, sh.n, hw}, gen, DType::f32, gpu);

@@ -36,7 +36,7 @@ double max_abs(const Tensor& t) {
   return m;
 }
 cudaStream_t stream() { return cuda::current_stream(); }
-void sync() { cudaStreamSynchronize(stream()); }
+void sync_stream() { cudaStreamSynchronize(stream()); }
 
 // Gradients: atol relative to the largest reference element (they are O(1/(N·C)) each).
 void require_grad_close(const Tensor& got, const Tensor& ref) {
@@ -88,7 +88,7 @@ TEST_CASE("lab softmax_kl: every version and the cuDNN composition match the f64
         run(loss.data<float>(), gs.data<float>());   // fused forward + backward
         run(loss_only.data<float>(), nullptr);        // forward only
         run(nullptr, gs_only.data<float>());          // backward only
-        sync();
+        sync_stream();
         require_loss_close(loss.reshape({}), ref_loss);
         require_loss_close(loss_only.reshape({}), ref_loss);
         require_grad_close(gs, ref_gs);
@@ -128,7 +128,7 @@ TEST_CASE("lab cross_entropy: every version and the cuDNN composition match the 
           lab::cross_entropy(dz.data<float>(), dy.data<int64_t>(), cs.N, cs.C, static_cast<float>(eps), -100,
                              loss.data<float>(), lse.data<float>(), valid.data<float>(), grad.data<float>(),
                              g.data<float>(), bad_ptr, v, stream());
-        sync();
+        sync_stream();
         require_loss_close(loss.reshape({}), ref_loss);
         REQUIRE_CLOSE(lse, ref_lse, 1e-4, 1e-5);
         REQUIRE_CLOSE(valid.reshape({}), ref_valid, 0.0, 0.0);
@@ -156,7 +156,7 @@ TEST_CASE("lab cross_entropy: an out-of-range label raises the device flag in ev
       else
         lab::cross_entropy(z.data<float>(), y.data<int64_t>(), N, C, 0.f, -100, loss.data<float>(), nullptr, nullptr,
                            nullptr, nullptr, bad_ptr, v, stream());
-      sync();
+      sync_stream();
       REQUIRE(bad.item() == 1);
       REQUIRE(std::isfinite(loss.item()));  // the bad row is left out, not turned into garbage
     }
@@ -246,7 +246,7 @@ TEST_CASE("lab cohort_kl: every version, every mode, with and without CE, matche
             else
               lab::cohort_kl(zp.data(), K, cs.N, cs.C, static_cast<float>(T), mode, losses.data<float>(), gp.data(),
                              dg.data<float>(), with_ce ? &ce : nullptr, v, stream());
-            sync();
+            sync_stream();
             REQUIRE_CLOSE(losses, ref_losses, 1e-5, 1e-3);
             for (int k = 0; k < K; ++k) {
               INFO("student " << k);
@@ -258,7 +258,7 @@ TEST_CASE("lab cohort_kl: every version, every mode, with and without CE, matche
               Tensor fwd = poisoned({K});
               lab::cohort_kl(zp.data(), K, cs.N, cs.C, static_cast<float>(T), mode, fwd.data<float>(), nullptr,
                              nullptr, with_ce ? &ce : nullptr, v, stream());
-              sync();
+              sync_stream();
               REQUIRE_CLOSE(fwd, ref_losses, 1e-5, 1e-3);
             }
           }
@@ -311,7 +311,7 @@ TEST_CASE("lab fsp: Gram matrix and fused loss, every version, match the f64 ref
       Tensor loss_only = poisoned({1});
       lab::fsp_loss(d1.data<float>(), d2.data<float>(), e1.data<float>(), e2.data<float>(), sh.B, sh.m, sh.n, hw,
                     static_cast<float>(lambda), loss_only.data<float>(), nullptr, nullptr, nullptr, v, stream());
-      sync();
+      sync_stream();
       REQUIRE_CLOSE(G, ref_gs.detach(), 1e-5, 1e-3);
       REQUIRE_CLOSE(loss.reshape({}), ref_loss.detach(), 1e-6, 1e-3);
       REQUIRE_CLOSE(loss_only.reshape({}), ref_loss.detach(), 1e-6, 1e-3);
