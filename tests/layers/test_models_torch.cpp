@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/autograd.h"
 #include "core/ops/losses.h"
 #include "core/ops/reduce.h"
 #include "layers/models/registry.h"
@@ -114,12 +115,12 @@ void check_f32(const std::string& key) {
   Tensor logits = model.forward(x);
   CHECK(logits.dtype() == DType::f32);
   Tensor ref = get(c.ref, "train.logits");
-  REQUIRE_CLOSE(logits.to(DType::f64), ref, 1e-4 * std::max(1.0, max_abs(ref)), 1e-4);
-  REQUIRE_CLOSE(ops::cross_entropy(logits, labels).to(DType::f64), get(c.ref, "loss"), 1e-4, 1e-4);
+  REQUIRE_CLOSE(logits.to(DType::f64), ref, 2e-5 * std::max(1.0, max_abs(ref)), 2e-5);
+  REQUIRE_CLOSE(ops::cross_entropy(logits, labels).to(DType::f64), get(c.ref, "loss"), 2e-5, 2e-5);
   model.eval();
   NoGradGuard no_grad;
   ref = get(c.ref, "eval.logits");
-  REQUIRE_CLOSE(model.forward(x).to(DType::f64), ref, 1e-4 * std::max(1.0, max_abs(ref)), 1e-4);
+  REQUIRE_CLOSE(model.forward(x).to(DType::f64), ref, 2e-5 * std::max(1.0, max_abs(ref)), 2e-5);
 }
 
 }  // namespace
