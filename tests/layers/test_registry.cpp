@@ -61,7 +61,7 @@ TEST_CASE("every registry name builds a model that reports that name", "[layers]
 
 TEST_CASE("unknown names and invalid options are errors naming the problem", "[layers][registry]") {
   for (const char* bad : {"resnet9", "resnet", "resnet-20", "resnet2", "wrn-16", "wrn-15-2",
-                          "wrn-16-0", "wrn-16-x", "vgg16", ""}) {
+                          "wrn-16-0", "wrn-16-x", "vgg16", "", "resnet020", "wrn-16-04", "resnet-8"}) {
     INFO(bad);
     REQUIRE_THROWS_WITH(build(bad), Contains(std::string("unknown model '") + bad + "'") &&
                                         Contains("known models: resnet8, resnet14"));
