@@ -7,7 +7,7 @@ Writes, with the architectures of torch_models.py (cohort's names):
                                     model's parameters, for every case of COUNT_CASES;
                                     flops.<case> (i64 []): 2 x multiply-adds of its Conv2d and
                                     Linear layers on one 32x32 image (forward hooks), except
-                                    wrn-28-10; metadata "cases": the cases' options (JSON).
+                                    the NO_FLOPS cases; metadata "cases": the cases' options (JSON).
   models_<case>_weights.safetensors the f32 state_dict of a PARITY_CASES model as PyTorch
                                     would save it (metadata format=pt), BN weights, biases and
                                     running statistics randomised so that every term matters.
@@ -43,6 +43,10 @@ COUNT_CASES = [
     ("mobilenet", "mobilenet", 100, {}), ("mobilenet_w0.5", "mobilenet", 100, {"width": 0.5}),
     ("resnet18", "resnet18", 100, {}), ("cnn-small", "cnn-small", 10, {}),
 ]
+
+# Their FLOPs take the C++ test seconds (a forward each) and cover nothing new: smaller members
+# of the same families are counted.
+NO_FLOPS = {"wrn-28-10", "wrn-16-4", "resnet110"}
 
 # (case, registry name, num_classes, options, batch, image size). Batch 6 keeps the deepest
 # BN layers (2x2 in MobileNet) on 24 values per channel.
@@ -82,7 +86,7 @@ def write_counts(out):
         torch.manual_seed(0)
         model = torch_models.make_model(name, classes, **opts)
         counts[f"count.{case}"] = torch.tensor(torch_models.num_parameters(model), dtype=torch.int64)
-        if name != "wrn-28-10":  # 10.5 GFLOPs: too slow for the C++ side of a unit test
+        if case not in NO_FLOPS:
             counts[f"flops.{case}"] = torch.tensor(count_flops(model, 3), dtype=torch.int64)
         cases.append({"case": case, "model": name, "num_classes": classes,
                       "width": opts.get("width", 1.0), "shortcut_b": opts.get("shortcut_b", False)})
