@@ -23,8 +23,10 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
+# The `quick` DML preset: CIFAR-100 (a subset) when COHORT_DATA has it, else synthetic data; the
+# GPU when present, else the CPU. Each run gets its own directory under runs/.
 demo: build
-	$(BUILD)/bin/demo_train_convnet
+	$(BUILD)/bin/cohort train --config examples/configs/quick.yaml
 
 sanitize: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCOHORT_SANITIZE=address,undefined \

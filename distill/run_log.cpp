@@ -6,10 +6,10 @@
 
 namespace cohort::distill {
 
-MetricsLog::MetricsLog(const std::string& dir) : path_(dir + "/metrics.jsonl") {
+MetricsLog::MetricsLog(const std::string& dir, bool append) : path_(dir + "/metrics.jsonl") {
   std::filesystem::create_directories(dir);
-  out_.open(path_, std::ios::app);
-  if (!out_) throw IOError(fmt::format("cannot open '{}' for appending", path_));
+  out_.open(path_, append ? std::ios::app : std::ios::trunc);
+  if (!out_) throw IOError(fmt::format("cannot open '{}' for writing", path_));
 }
 
 void MetricsLog::write(const nlohmann::json& record) {

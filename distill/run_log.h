@@ -14,8 +14,9 @@ namespace cohort::distill {
 
 class MetricsLog {
  public:
-  // Opens <dir>/metrics.jsonl for appending (a resumed run continues the same file).
-  explicit MetricsLog(const std::string& dir);
+  // Opens <dir>/metrics.jsonl.
+  // `append`: continue the file (a resumed run); otherwise start it afresh.
+  MetricsLog(const std::string& dir, bool append);
   void write(const nlohmann::json& record);
   const std::string& path() const { return path_; }
 

@@ -7,6 +7,7 @@
 #include "core/autograd.h"
 #include "core/ops/elementwise.h"
 #include "core/safetensors.h"
+#include "layers/weights.h"
 #include "distill/metrics.h"
 #include "optim/checkpoint.h"
 
@@ -28,7 +29,7 @@ Trainer::Trainer(RunConfig cfg, TrainerOptions options)
   data_ = make_run_data(cfg_, options_.device);
   if (!data_.note.empty()) say("note: " + data_.note);
   strategy_ = make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
-  log_ = std::make_unique<MetricsLog>(options_.out_dir);
+  log_ = std::make_unique<MetricsLog>(options_.out_dir, options_.resume);
 }
 
 Trainer::~Trainer() = default;
@@ -285,6 +286,9 @@ TrainResult Trainer::run() {
                        {"best_epoch", r.best_epoch}, {"final_top1", r.final_top1},
                        {"final_entropy", r.final_entropy}});
   log_->write({{"type", "summary"}, {"networks", summary}, {"ensemble_best_top1", ensemble_best_}});
+  // Each network's final weights on their own (PyTorch-compatible names): for `cohort eval`, as a
+  // KD/FSP teacher (`strategy.teacher_weights`) or for loading in PyTorch. Written atomically.
+  for (Network* n : final_nets) nn::save_weights(*n->model, options_.out_dir + "/" + n->name + ".safetensors");
   return result;
 }
 

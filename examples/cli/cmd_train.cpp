@@ -26,7 +26,20 @@ namespace {
 struct TrainArgs {
   std::string config, out, device, resume;
   std::vector<std::string> sets;
+  bool overwrite = false;
 };
+
+bool holds_run(const std::string& dir) {
+  return std::filesystem::exists(dir + "/metrics.jsonl") || std::filesystem::exists(dir + "/checkpoint.safetensors");
+}
+
+// The default run directory: runs/<name>, or runs/<name>-2, -3, ... so an earlier run is never
+// overwritten by a new one.
+std::string fresh_run_dir(const std::string& name) {
+  std::string dir = "runs/" + name;
+  for (int i = 2; holds_run(dir); ++i) dir = fmt::format("runs/{}-{}", name, i);
+  return dir;
+}
 
 std::string now_iso() {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -48,7 +61,10 @@ int run_train(const TrainArgs& a) {
   if (config_path.empty()) throw ValueError("train: --config FILE is required (or --resume DIR)");
   distill::RunConfig cfg = load_config(config_path, a.sets);
   if (!a.device.empty()) cfg.device = a.device;
-  if (out.empty()) out = "runs/" + cfg.name;
+  if (out.empty()) out = fresh_run_dir(cfg.name);
+  else if (a.resume.empty() && holds_run(out) && !a.overwrite)
+    throw ValueError(fmt::format("train: '{}' already holds a run (metrics.jsonl / checkpoint); continue it "
+                                 "with --resume {}, choose another --out, or pass --overwrite", out, out));
   Device device = resolve_device(cfg.device);
 
   std::filesystem::create_directories(out);
@@ -77,6 +93,7 @@ Command add_train(CLI::App& app) {
   app.add_option("--device", args->device, "cpu, cuda or cuda:N (default: the config's, auto)");
   app.add_option("--resume", args->resume, "continue the run in this directory from its checkpoint")
       ->check(CLI::ExistingDirectory);
+  app.add_flag("--overwrite", args->overwrite, "start afresh in an --out directory that already holds a run");
   return [args] { return run_train(*args); };
 }
 

@@ -1,6 +1,13 @@
-// Tensor-facing wrappers of the block-per-row loss kernels (losses.cu).
+// Tensor-facing wrappers of the loss kernels. f32 runs the best version of the hand-written lab
+// kernels (kernels/cuda/lab/, docs/kernels.md: one fused launch per loss, the K-student cohort
+// in one launch); f64, and every dtype when COHORT_LOSS_KERNELS=simple, runs the simple
+// block-per-row kernels of losses.cu — kept as the readable baseline and for bisecting.
 #include "kernels/cuda/losses.h"
 
+#include <cstdlib>
+#include <string>
+
+#include "kernels/cuda/lab/lab.h"
 #include "kernels/cuda/losses_kernels.cuh"
 #include "kernels/cuda/tensor_util.h"
 
@@ -9,12 +16,48 @@ namespace cohort::cuda {
 namespace {
 // Per-row scratch in double, from the caching allocator.
 Tensor scratch(int64_t n, Device device) { return Tensor::empty({n}, DType::f64, device); }
+
+bool use_lab(const Tensor& t) {
+  static const bool simple = [] {
+    const char* v = std::getenv("COHORT_LOSS_KERNELS");
+    return v != nullptr && std::string(v) == "simple";
+  }();
+  return !simple && t.dtype() == DType::f32;
+}
+
+// The one synchronisation of cross_entropy: a wrong label must be an error, not garbage.
+void throw_if_bad_label(const Tensor& bad, const Tensor& labels, int64_t C, int64_t ignore_index) {
+  if (bad.item() == 0) return;
+  std::vector<int64_t> y = labels.to_vector<int64_t>();
+  for (size_t n = 0; n < y.size(); ++n)
+    COHORT_CHECK(y[n] == ignore_index || (y[n] >= 0 && y[n] < C),
+                 "cross_entropy: label {} at row {} is outside [0, {}) (and is not ignore_index {})", y[n], n,
+                 C, ignore_index);
+}
+
+int* flag(Tensor& bad) { return reinterpret_cast<int*>(bad.data<int64_t>()); }
+
+std::vector<const float*> logit_ptrs(const std::vector<Tensor>& logits) {
+  COHORT_CHECK(logits.size() <= static_cast<size_t>(lab::kMaxCohort),
+               "dml_mimicry: the CUDA kernel takes at most {} students, got {}", lab::kMaxCohort, logits.size());
+  std::vector<const float*> p;
+  for (const Tensor& z : logits) p.push_back(z.data<float>());
+  return p;
+}
 }  // namespace
 
 void cross_entropy_forward(const Tensor& logits, const Tensor& labels, double eps, int64_t ignore_index,
                            Tensor& loss, Tensor& row_lse, Tensor& valid) {
   OpScope scope(logits);
   const int64_t N = logits.size(0), C = logits.size(1);
+  if (use_lab(logits)) {
+    Tensor bad = Tensor::zeros({1}, DType::i64, logits.device());
+    lab::cross_entropy(logits.data<float>(), labels.data<int64_t>(), N, C, static_cast<float>(eps), ignore_index,
+                       loss.data<float>(), row_lse.data<float>(), valid.data<float>(), nullptr, nullptr, flag(bad),
+                       lab::kBest, scope.stream());
+    throw_if_bad_label(bad, labels, C, ignore_index);
+    return;
+  }
   Tensor row_loss = scratch(N, logits.device()), row_valid = scratch(N, logits.device());
   Tensor bad = Tensor::zeros({1}, DType::i64, logits.device());
   COHORT_DISPATCH_FLOATING(logits.dtype(), "cross_entropy", [&] {
@@ -23,19 +66,18 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& labels, double ep
                                           loss.data<scalar_t>(), valid.data<scalar_t>(),
                                           reinterpret_cast<int*>(bad.data<int64_t>()), scope.stream());
   });
-  // The one synchronisation of this op: a wrong label must be an error, not garbage.
-  if (bad.item() != 0) {
-    std::vector<int64_t> y = labels.to_vector<int64_t>();
-    for (int64_t n = 0; n < N; ++n)
-      COHORT_CHECK(y[static_cast<size_t>(n)] == ignore_index || (y[static_cast<size_t>(n)] >= 0 && y[static_cast<size_t>(n)] < C),
-                   "cross_entropy: label {} at row {} is outside [0, {}) (and is not ignore_index {})",
-                   y[static_cast<size_t>(n)], n, C, ignore_index);
-  }
+  throw_if_bad_label(bad, labels, C, ignore_index);
 }
 
 void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& row_lse, const Tensor& valid,
                             const Tensor& grad_loss, double eps, int64_t ignore_index, Tensor& grad_logits) {
   OpScope scope(logits);
+  if (use_lab(logits)) {
+    lab::cross_entropy(logits.data<float>(), labels.data<int64_t>(), logits.size(0), logits.size(1),
+                       static_cast<float>(eps), ignore_index, nullptr, nullptr, nullptr, grad_logits.data<float>(),
+                       grad_loss.data<float>(), nullptr, lab::kBest, scope.stream());
+    return;
+  }
   COHORT_DISPATCH_FLOATING(logits.dtype(), "cross_entropy_backward", [&] {
     kern::cross_entropy_backward<scalar_t>(logits.data<scalar_t>(), labels.data<int64_t>(), row_lse.data<scalar_t>(),
                                            valid.data<scalar_t>(), grad_loss.data<scalar_t>(), logits.size(0),
@@ -47,6 +89,12 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Te
 void kd_kl_forward(const Tensor& student, const Tensor& teacher, double temperature, bool teacher_is_probs,
                    Tensor& loss) {
   OpScope scope(student);
+  if (use_lab(student)) {
+    lab::softmax_kl(student.data<float>(), teacher.data<float>(), student.size(0), student.size(1),
+                    static_cast<float>(temperature), teacher_is_probs, loss.data<float>(), nullptr, nullptr,
+                    lab::kBest, scope.stream());
+    return;
+  }
   Tensor row_kl = scratch(student.size(0), student.device());
   COHORT_DISPATCH_FLOATING(student.dtype(), "kd_kl", [&] {
     kern::kd_kl_forward<scalar_t>(student.data<scalar_t>(), teacher.data<scalar_t>(), student.size(0),
@@ -58,6 +106,13 @@ void kd_kl_forward(const Tensor& student, const Tensor& teacher, double temperat
 void kd_kl_backward(const Tensor& student, const Tensor& teacher, double temperature, bool teacher_is_probs,
                     const Tensor& grad_loss, Tensor& grad_student, Tensor& grad_teacher) {
   OpScope scope(student);
+  // The lab kernels give the student's gradient only; a teacher that wants one takes the simple path.
+  if (use_lab(student) && !grad_teacher.defined()) {
+    lab::softmax_kl(student.data<float>(), teacher.data<float>(), student.size(0), student.size(1),
+                    static_cast<float>(temperature), teacher_is_probs, nullptr, grad_student.data<float>(),
+                    grad_loss.data<float>(), lab::kBest, scope.stream());
+    return;
+  }
   COHORT_DISPATCH_FLOATING(student.dtype(), "kd_kl_backward", [&] {
     kern::kd_kl_backward<scalar_t>(student.data<scalar_t>(), teacher.data<scalar_t>(), student.size(0),
                                    student.size(1), temperature, teacher_is_probs, grad_loss.data<scalar_t>(),
@@ -83,6 +138,12 @@ kern::CohortPtrs<T> cohort_ptrs(const std::vector<Tensor>& logits, std::vector<T
 void dml_mimicry_forward(const std::vector<Tensor>& logits, double temperature, DmlMode mode, Tensor& losses) {
   OpScope scope(logits[0]);
   const int K = static_cast<int>(logits.size());
+  if (use_lab(logits[0])) {
+    std::vector<const float*> z = logit_ptrs(logits);
+    lab::cohort_kl(z.data(), K, logits[0].size(0), logits[0].size(1), static_cast<float>(temperature), mode,
+                   losses.data<float>(), nullptr, nullptr, nullptr, lab::kBest, scope.stream());
+    return;
+  }
   Tensor rows = scratch(K * logits[0].size(0), logits[0].device());
   COHORT_DISPATCH_FLOATING(logits[0].dtype(), "dml_mimicry", [&] {
     kern::dml_forward<scalar_t>(cohort_ptrs<scalar_t>(logits, nullptr), K, logits[0].size(0), logits[0].size(1),
@@ -94,6 +155,15 @@ void dml_mimicry_forward(const std::vector<Tensor>& logits, double temperature, 
 void dml_mimicry_backward(const std::vector<Tensor>& logits, double temperature, DmlMode mode,
                           const Tensor& grad_losses, std::vector<Tensor>& grads) {
   OpScope scope(logits[0]);
+  if (use_lab(logits[0])) {
+    std::vector<const float*> z = logit_ptrs(logits);
+    std::vector<float*> g;
+    for (Tensor& t : grads) g.push_back(t.defined() ? t.data<float>() : nullptr);
+    lab::cohort_kl(z.data(), static_cast<int>(logits.size()), logits[0].size(0), logits[0].size(1),
+                   static_cast<float>(temperature), mode, nullptr, g.data(), grad_losses.data<float>(), nullptr,
+                   lab::kBest, scope.stream());
+    return;
+  }
   COHORT_DISPATCH_FLOATING(logits[0].dtype(), "dml_mimicry_backward", [&] {
     kern::dml_backward<scalar_t>(cohort_ptrs<scalar_t>(logits, &grads), static_cast<int>(logits.size()),
                                  logits[0].size(0), logits[0].size(1), temperature, static_cast<int>(mode),

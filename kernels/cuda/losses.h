@@ -1,6 +1,6 @@
-// CUDA twins of kernels/cpu/losses.h (identical signatures and contracts). These are the
-// straightforward, block-per-row versions; the optimised lab versions and their benchmarks live
-// in kernels/cuda/lab/ (docs/kernels.md).
+// CUDA twins of kernels/cpu/losses.h (identical signatures and contracts). f32 runs the best
+// lab kernel of each family (kernels/cuda/lab/, docs/kernels.md); f64 — and every dtype with
+// COHORT_LOSS_KERNELS=simple — the straightforward block-per-row kernels of losses.cu.
 #pragma once
 
 #include <vector>

@@ -2,6 +2,7 @@
 
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
+#include "core/ops/shape.h"
 
 namespace cohort::nn {
 
@@ -15,7 +16,9 @@ CnnSmall::CnnSmall(int64_t num_classes, int64_t in_channels, Generator& gen)
                                                              Conv2dOptions{.padding = 1, .bias = false}));
   bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(64));
   pool_ = std::make_shared<MaxPool2d>(2);
-  fc_ = register_module("fc", std::make_shared<Linear>(64, num_classes, gen));
+  const int64_t side = input_size() / 4;
+  fc1_ = register_module("fc1", std::make_shared<Linear>(64 * side * side, 128, gen));
+  fc2_ = register_module("fc2", std::make_shared<Linear>(128, num_classes, gen));
 }
 
 ModelOutput CnnSmall::forward_features(const Tensor& x) {
@@ -24,8 +27,11 @@ ModelOutput CnnSmall::forward_features(const Tensor& x) {
   out.features.push_back(h);
   h = pool_->forward(ops::relu(bn2_->forward(conv2_->forward(h))));
   out.features.push_back(h);
-  out.embedding = ops::global_avg_pool2d(h);
-  out.logits = fc_->forward(out.embedding);
+  COHORT_CHECK(h.size(2) * 4 == input_size() && h.size(3) * 4 == input_size(),
+               "cnn-small: expects {}x{} inputs (its classifier sees a fixed flattened size), got {}",
+               input_size(), input_size(), shape_str(x.shape()));
+  out.embedding = ops::relu(fc1_->forward(ops::flatten(h, 1)));
+  out.logits = fc2_->forward(out.embedding);
   return out;
 }
 

@@ -61,7 +61,21 @@ expect 1 "strategy 'dml' needs at least 2 networks" -- "$cohort" train --config 
 expect 0 "CUDA backend" -- "$cohort" info
 expect 0 "resnet32 .*0\\.4[67]M" -- "$cohort" models
 expect 1 "no checkpoint" -- "$cohort" train --resume "$tmp"
-expect 1 "cannot be read|does not exist|not exist" -- "$cohort" eval --weights /nonexistent.safetensors --model resnet8 --data synthetic
+expect nonzero "cannot be read|does not exist|not exist" -- "$cohort" eval --weights /nonexistent.safetensors --model resnet8 --data synthetic
+
+# A real (tiny) run, then the same --out again: an earlier run is never overwritten silently.
+cat > "$tmp/tiny.yaml" <<'YAML'
+name: tiny
+device: cpu
+data: {dataset: synthetic, synthetic_classes: 4, synthetic_train: 128, synthetic_test: 64, batch_size: 32, workers: 0}
+networks: [cnn-small, cnn-small]
+strategy: {name: dml}
+train: {epochs: 1}
+YAML
+expect 0 "best top-1" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7"
+expect 1 "already holds a run.*--resume" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7"
+expect 0 "best top-1" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7" --overwrite
+expect 0 "" -- test "$(grep -c '"type": *"eval"' "$tmp/r7/metrics.jsonl")" -eq 1
 
 echo "$passed passed, $failures failed"
 [ $failures -eq 0 ]

@@ -62,7 +62,7 @@ TEST_CASE("leaf gradients accumulate across backward calls", "[autograd]") {
   REQUIRE(!x.grad().defined());
 }
 
-TEST_CASE("a second backward through a freed graph is an error; retain_graph allows it", "[autograd]") {
+TEST_CASE("a second backward through a freed graph is an error — retain_graph allows it", "[autograd]") {
   Tensor x = leaf({1, 2});
   Tensor y = ops::sum(ops::mul(x, x));
   y.backward();

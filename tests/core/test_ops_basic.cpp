@@ -102,7 +102,7 @@ TEST_CASE("unary ops by hand", "[ops][elementwise]") {
   REQUIRE(ops::tanh(x).to_vector<double>()[0] == Approx(std::tanh(-1.0)));
 }
 
-TEST_CASE("unary op gradients pass the f64 gradient check; f32 agrees", "[ops][elementwise]") {
+TEST_CASE("unary op gradients pass the f64 gradient check — f32 agrees", "[ops][elementwise]") {
   const std::vector<std::pair<std::string, std::function<Tensor(const Tensor&)>>> unaries{
       {"neg", [](const Tensor& t) { return ops::neg(t); }},
       {"exp", [](const Tensor& t) { return ops::exp(t); }},

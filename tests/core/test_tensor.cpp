@@ -48,7 +48,7 @@ TEST_CASE("reshape, flatten and slice are views sharing storage", "[tensor]") {
   REQUIRE_THROWS_WITH(t.slice(2, 4), Catch::Contains("slice"));
 }
 
-TEST_CASE("to(dtype) converts values; clone copies", "[tensor]") {
+TEST_CASE("to(dtype) converts values — clone copies", "[tensor]") {
   Tensor t = Tensor::from_vector(std::vector<double>{1.5, -2.25});
   REQUIRE(t.to(DType::f32).to_vector<float>() == std::vector<float>{1.5f, -2.25f});
   REQUIRE(t.to(DType::i64).to_vector<int64_t>() == std::vector<int64_t>{1, -2});

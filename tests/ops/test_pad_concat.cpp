@@ -38,7 +38,7 @@ TEST_CASE("pad2d zero and reflect by hand", "[ops][pad]") {
   REQUIRE(ops::pad2d(Tensor::zeros({2, 2, 2}), pads(1, 1, 1, 1, PadMode::zero)).shape() == Shape{2, 4, 4});
 }
 
-TEST_CASE("pad2d gradients pass the f64 gradient check; f32 agrees", "[ops][pad]") {
+TEST_CASE("pad2d gradients pass the f64 gradient check — f32 agrees", "[ops][pad]") {
   for (PadMode mode : {PadMode::zero, PadMode::reflect}) {
     INFO("mode " << static_cast<int>(mode));
     Pad2dParams p = pads(2, 1, 3, 0, mode);

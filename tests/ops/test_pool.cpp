@@ -39,7 +39,7 @@ TEST_CASE("max_pool2d forward and backward by hand", "[ops][pool]") {
                                                               0, 0, 0, 0});
 }
 
-TEST_CASE("max_pool2d with padding ignores the padding; overlapping windows accumulate", "[ops][pool]") {
+TEST_CASE("max_pool2d with padding ignores the padding — overlapping windows accumulate", "[ops][pool]") {
   Tensor x = Tensor::from_vector(std::vector<double>{-5, -6, -7, -8, -1, -9, -4, -3, -2}, {1, 1, 3, 3})
                  .requires_grad_();
   Tensor y = ops::max_pool2d(x, pool(3, 2, 1));  // windows centred on (0,0), (0,2), (2,0), (2,2)

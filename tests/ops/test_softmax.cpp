@@ -28,7 +28,7 @@ TEST_CASE("softmax and log_softmax by hand, stable for large logits", "[ops][sof
   REQUIRE_CLOSE(ops::sum(s, {2}), Tensor::ones({2, 3}, DType::f64), 1e-14, 0);
 }
 
-TEST_CASE("softmax and log_softmax gradients pass the f64 gradient check; f32 agrees", "[ops][softmax]") {
+TEST_CASE("softmax and log_softmax gradients pass the f64 gradient check — f32 agrees", "[ops][softmax]") {
   Tensor x = randn64({4, 5}, 2);
   auto sm = [](const std::vector<Tensor>& in) { return ops::softmax(in[0]); };
   auto lsm = [](const std::vector<Tensor>& in) { return ops::log_softmax(in[0]); };
@@ -69,7 +69,7 @@ TEST_CASE("dropout zeroes with probability p, rescales the rest, and is reproduc
   REQUIRE_CLOSE(y32, y1, 1e-6, 1e-6);
 }
 
-TEST_CASE("dropout gradient is the mask; gradient check with a fixed generator", "[ops][dropout]") {
+TEST_CASE("dropout gradient is the mask — gradient check with a fixed generator", "[ops][dropout]") {
   Tensor x = randn64({3, 4, 2, 2}, 4);
   // A fresh generator inside f: every evaluation draws the same mask.
   auto f = [](const std::vector<Tensor>& in) {

@@ -166,7 +166,7 @@ TEST_CASE("f32 updates agree with f64 updates", "[optim]") {
   REQUIRE_CLOSE(run(DType::f32, true), run(DType::f64, true), 1e-5, 1e-5);
 }
 
-TEST_CASE("state_dict names buffers by parameter index; load_state_dict checks the structure",
+TEST_CASE("state_dict names buffers by parameter index — load_state_dict checks the structure",
           "[optim]") {
   auto p = some_params();
   for (Tensor& t : p) t.set_grad(Tensor::ones(t.shape(), DType::f64));

@@ -1,0 +1,73 @@
+// The lab registry (versions, their names, which one `best` means) and the shared finaliser.
+//
+// Why these defaults: they are the design's expectations, not yet measurements — no GPU run has
+// happened (docs/kernels.md). Row kernels: v2 keeps a row of up to 1024 floats per tensor in one
+// warp's registers (one global read, no shared memory, no block barriers), so it should win for
+// C <= 1024; beyond that the row no longer fits and v3's single online pass is the least traffic.
+// FSP: the fused v2 never writes the two Gram matrices, so it moves the fewest bytes.
+#include "core/error.h"
+#include "kernels/cuda/lab/lab.h"
+#include "kernels/cuda/lab/lab_common.cuh"
+
+namespace cohort::cuda::lab {
+
+namespace {
+
+constexpr int kFinalizeThreads = 256;
+
+__global__ void __launch_bounds__(kFinalizeThreads)
+    finalize_rows_kernel(const double* rows, int64_t N, double scale, const float* divisor, float* out) {
+  const double* r = rows + static_cast<int64_t>(blockIdx.x) * N;
+  double s = 0.0;
+  for (int64_t i = threadIdx.x; i < N; i += kFinalizeThreads) s += r[i];
+  s = dev::block_sum<kFinalizeThreads>(s);
+  // An empty mean (divisor 0) is 0/0 = NaN, as in PyTorch and the CPU reference.
+  if (threadIdx.x == 0) out[blockIdx.x] = static_cast<float>(scale * s / (divisor ? static_cast<double>(*divisor) : 1.0));
+}
+
+}  // namespace
+
+void finalize_rows(const double* rows, int J, int64_t N, double scale, const float* divisor,
+                   float* out, cudaStream_t stream) {
+  finalize_rows_kernel<<<static_cast<unsigned>(J), kFinalizeThreads, 0, stream>>>(rows, N, scale, divisor, out);
+  COHORT_LAUNCH_CHECK();
+}
+
+int num_versions(Family family) { return family == Family::fsp ? 3 : 4; }
+
+int resolve_version(Family family, int version, int64_t C, int K) {
+  COHORT_CHECK(version == kBest || (version >= 0 && version < num_versions(family)),
+               "lab: version {} does not exist (0..{} or kBest)", version, num_versions(family) - 1);
+  switch (family) {
+    case Family::fsp:
+      return version == kBest ? 2 : version;
+    case Family::cohort_kl: {
+      const bool fits = K <= 4 && static_cast<int64_t>(K) * C <= 2048;
+      if (version == kBest) return fits ? 2 : 3;
+      return version == 2 && !fits ? 3 : version;
+    }
+    default:
+      if (version == kBest) return C <= 1024 ? 2 : 3;
+      return version == 2 && C > 1024 ? 3 : version;
+  }
+}
+
+const char* version_name(Family family, int version) {
+  if (family == Family::fsp) {
+    switch (version) {
+      case 0: return "v0 cublasSgemmStridedBatched + loss kernel";
+      case 1: return "v1 tiled Gram kernel (split-K) + loss kernel";
+      case 2: return "v2 fused student-teacher difference tiles";
+      default: return "?";
+    }
+  }
+  switch (version) {
+    case 0: return "v0 thread-per-row";
+    case 1: return "v1 block-per-row shared-memory reductions";
+    case 2: return "v2 warp-per-row registers (float4, sub-warp)";
+    case 3: return "v3 block-per-row online softmax";
+    default: return "?";
+  }
+}
+
+}  // namespace cohort::cuda::lab
