@@ -137,7 +137,9 @@ TEST_CASE("feature taps of resnet32, wrn-16-4, mobilenet, cnn-small and resnet18
   }
   SECTION("cnn-small: the two pooled blocks") {
     auto model = build("cnn-small");
-    CHECK(shapes(probe(*model, 2, 32).features) == std::vector<Shape>{{2, 32, 16, 16}, {2, 64, 8, 8}});
+    nn::ModelOutput out = probe(*model, 2, 32);
+    CHECK(shapes(out.features) == std::vector<Shape>{{2, 32, 16, 16}, {2, 64, 8, 8}});
+    CHECK(out.embedding.shape() == Shape{2, 128});  // fc1's activations
     auto mnist = build("cnn-small", 10, {.in_channels = 1});
     CHECK(shapes(probe(*mnist, 2, 28).features) == std::vector<Shape>{{2, 32, 14, 14}, {2, 64, 7, 7}});
   }

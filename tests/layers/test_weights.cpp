@@ -210,9 +210,9 @@ TEST_CASE("bad weights files fail with messages naming the file and the tensor",
                         Contains("safetensors file '" + scratch("nope.safetensors") + "': cannot open"));
   }
   SECTION("truncated inside the data: the last tensor runs past the end") {
-    // Data is laid out in name order; fc.weight (64x10 f32) is last.
+    // Data is laid out in name order; fc2.weight (10x128 f32) is last.
     REQUIRE_THROWS_WITH(load_bad(bytes.substr(0, bytes.size() - 100)),
-                        Contains(file) && Contains("tensor 'fc.weight'") &&
+                        Contains(file) && Contains("tensor 'fc2.weight'") &&
                             Contains("runs past the end of the file") && Contains("truncated?"));
   }
   SECTION("truncated inside the header") {
@@ -257,9 +257,9 @@ TEST_CASE("bad weights files fail with messages naming the file and the tensor",
   }
   SECTION("an entry without data_offsets") {
     nlohmann::ordered_json h = nlohmann::ordered_json::parse(header);
-    h["fc.bias"].erase("data_offsets");
+    h["fc2.bias"].erase("data_offsets");
     REQUIRE_THROWS_WITH(load_bad(with_header(bytes, h.dump(), h.dump().size())),
-                        Contains(file) && Contains("tensor 'fc.bias'") &&
+                        Contains(file) && Contains("tensor 'fc2.bias'") &&
                             Contains("needs dtype, shape and data_offsets"));
   }
   SECTION("missing tensors") {
@@ -279,11 +279,11 @@ TEST_CASE("bad weights files fail with messages naming the file and the tensor",
   SECTION("unexpected tensors") {
     safetensors::TensorMap state;
     for (const auto& [name, t] : model->state_dict()) state.emplace(name, t);
-    state.emplace("fc2.weight", Tensor::ones({3, 3}));
+    state.emplace("fc3.weight", Tensor::ones({3, 3}));
     safetensors::save(bad, state);
     auto target = build("cnn-small", 10, {}, 9);
     REQUIRE_THROWS_WITH(nn::load_weights(*target, bad),
-                        Contains("load_weights '" + bad + "'") && Contains("1 unexpected key(s): fc2.weight"));
+                        Contains("load_weights '" + bad + "'") && Contains("1 unexpected key(s): fc3.weight"));
     nn::load_weights(*target, bad, /*strict=*/false);
     require_same_state(*model, *target);
   }
@@ -291,7 +291,7 @@ TEST_CASE("bad weights files fail with messages naming the file and the tensor",
     auto target = build("cnn-small", 100, {}, 9);
     REQUIRE_THROWS_WITH(nn::load_weights(*target, good),
                         Contains("load_weights '" + good + "'") &&
-                            Contains("2 mismatched key(s): fc.weight (expected [100, 64] f32, got [10, 64] f32), "
-                                     "fc.bias (expected [100] f32, got [10] f32)"));
+                            Contains("2 mismatched key(s): fc2.weight (expected [100, 128] f32, got [10, 128] f32), "
+                                     "fc2.bias (expected [100] f32, got [10] f32)"));
   }
 }

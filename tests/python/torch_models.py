@@ -244,17 +244,19 @@ class ImageNetResNet(nn.Module):
 class CnnSmall(nn.Module):
     def __init__(self, num_classes, in_channels=3):
         super().__init__()
+        side = (28 if in_channels == 1 else 32) // 4  # cohort's input_size() / 4
         self.conv1 = nn.Conv2d(in_channels, 32, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(32)
         self.conv2 = nn.Conv2d(32, 64, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(64)
-        self.fc = nn.Linear(64, num_classes)
+        self.fc1 = nn.Linear(64 * side * side, 128)
+        self.fc2 = nn.Linear(128, num_classes)
 
     def forward_features(self, x):
         h1 = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
         h2 = F.max_pool2d(F.relu(self.bn2(self.conv2(h1))), 2)
-        emb = _pool(h2)
-        return self.fc(emb), [h1, h2], emb
+        emb = F.relu(self.fc1(h2.flatten(1)))
+        return self.fc2(emb), [h1, h2], emb
 
 
 # ---- registry (layers/models/registry.cpp) ---------------------------------------------------
