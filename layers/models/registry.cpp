@@ -15,10 +15,12 @@ namespace cohort::nn {
 
 namespace {
 
+// Canonical decimal only ("20", not "020"): the built model's name() must be the name asked for.
 std::optional<int64_t> parse_int(std::string_view s) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  if (std::to_string(v) != s) return std::nullopt;
   return v;
 }
 

@@ -7,7 +7,7 @@
 
 namespace cohort::test {
 
-safetensors::Contents torch_reference(const std::string& name) {
+std::string torch_reference_path(const std::string& name) {
   const char* dir = std::getenv("COHORT_TORCH_REFS");
   if (dir == nullptr)
     FAIL("COHORT_TORCH_REFS is unset: run the tests through ctest, which generates the PyTorch "
@@ -15,7 +15,16 @@ safetensors::Contents torch_reference(const std::string& name) {
   std::string path = std::string(dir) + "/" + name + ".safetensors";
   INFO("PyTorch reference " << path << " is missing: did the torch_references fixture fail?");
   REQUIRE(std::filesystem::exists(path));
-  return safetensors::load(path);
+  return path;
+}
+
+safetensors::Contents torch_reference(const std::string& name) {
+  return safetensors::load(torch_reference_path(name));
+}
+
+std::string torch_python() {
+  const char* python = std::getenv("COHORT_TORCH_PYTHON");
+  return python && *python ? python : "/usr/bin/python3";
 }
 
 std::string data_dir() {
