@@ -18,8 +18,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cohort_models import make_model  # noqa: E402
+# The model zoo in plain PyTorch with cohort's names and layouts (also used by the parity tests).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "python"))
+from torch_models import make_model  # noqa: E402
 
 CLASSES = 100
 
@@ -55,7 +56,7 @@ def fsp_matrix(a, b):
 
 
 def fsp_matrices(model, x):
-    _, taps = model.forward_features(x)
+    _, taps, _ = model.forward_features(x)
     return [fsp_matrix(taps[2 * s], taps[2 * s + 1]) for s in range(3)]
 
 

@@ -17,9 +17,8 @@ import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-sys.path.insert(0, os.path.join(here, "..", "..", "benchmarks", "pytorch"))
 import st  # noqa: E402
-from cohort_models import make_model  # noqa: E402
+from torch_models import make_model  # noqa: E402
 
 out = sys.argv[1]
 torch.manual_seed(0)
@@ -108,7 +107,7 @@ def fsp_matrix(a, b):
 
 
 def fsp_matrices(model, inp):
-    _, taps = model.forward_features(inp)
+    _, taps, _ = model.forward_features(inp)
     return [fsp_matrix(taps[2 * s], taps[2 * s + 1]) for s in range(3)]
 
 

@@ -24,6 +24,13 @@ def _pool(h):
 
 
 # ---- CIFAR ResNet (akamaster) ----------------------------------------------------------------
+class Model(nn.Module):
+    """A whole network: forward(x) -> logits; forward_features(x) -> (logits, taps, embedding)."""
+
+    def forward(self, x):
+        return self.forward_features(x)[0]
+
+
 class LambdaLayer(nn.Module):
     def __init__(self, fn):
         super().__init__()
@@ -56,7 +63,7 @@ class CifarBasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class CifarResNet(nn.Module):
+class CifarResNet(Model):
     def __init__(self, depth, num_classes, in_channels=3, option="A"):
         super().__init__()
         n = (depth - 2) // 6
@@ -116,7 +123,7 @@ class NetworkBlock(nn.Module):
         return self.layer(x)
 
 
-class WideResNet(nn.Module):
+class WideResNet(Model):
     def __init__(self, depth, widen_factor, num_classes, in_channels=3, drop_rate=0.0):
         super().__init__()
         n = (depth - 4) // 6
@@ -164,7 +171,7 @@ class DepthwiseSeparableBlock(nn.Module):
         return F.relu(self.bn2(self.conv2(out)))
 
 
-class MobileNet(nn.Module):
+class MobileNet(Model):
     def __init__(self, num_classes, in_channels=3, width=1.0):
         super().__init__()
 
@@ -212,7 +219,7 @@ class TorchvisionBasicBlock(nn.Module):
         return F.relu(out + (x if self.downsample is None else self.downsample(x)))
 
 
-class ImageNetResNet(nn.Module):
+class ImageNetResNet(Model):
     def __init__(self, depth, num_classes, in_channels=3):
         super().__init__()
         blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}[depth]
@@ -241,7 +248,7 @@ class ImageNetResNet(nn.Module):
 
 
 # ---- cnn-small -------------------------------------------------------------------------------
-class CnnSmall(nn.Module):
+class CnnSmall(Model):
     def __init__(self, num_classes, in_channels=3):
         super().__init__()
         side = (28 if in_channels == 1 else 32) // 4  # cohort's input_size() / 4
