@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/device.h"
+#include "core/profiler.h"
 
 #ifdef COHORT_WITH_CUDA
 #include "kernels/cuda/runtime.h"
@@ -49,9 +50,11 @@ void maybe_sync_after(Device device, std::string_view op);
 #endif
 
 // Calls cpu::fn or cuda::fn for `device`. Kernels return void and write preallocated outputs.
+// Timed per kernel name when the profiler is on (core/profiler.h).
 #define COHORT_DISPATCH(device, fn, ...)                              \
   do {                                                                \
     const ::cohort::Device cohort_dispatch_device_ = (device);        \
+    const ::cohort::profiler::Scope cohort_profile_scope_(#fn, cohort_dispatch_device_); \
     if (cohort_dispatch_device_.is_cuda()) {                          \
       COHORT_CUDA_BRANCH(fn, __VA_ARGS__);                            \
       ::cohort::backend::maybe_sync_after(cohort_dispatch_device_, #fn); \

@@ -3,6 +3,7 @@
 #include "core/autograd.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
+#include "layers/layer_trace.h"
 
 namespace cohort::nn {
 
@@ -35,6 +36,7 @@ BatchNorm2d::BatchNorm2d(int64_t num_features, const BatchNorm2dOptions& options
 }
 
 Tensor BatchNorm2d::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
   if (is_training()) increment_counter(num_batches_tracked_);
   return ops::batch_norm2d(x, weight_, bias_, running_mean_, running_var_, is_training(),
                            options_.momentum, options_.eps);

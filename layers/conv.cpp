@@ -5,6 +5,7 @@
 #include "core/init.h"
 #include "core/ops/nn.h"
 #include "layers/flops.h"
+#include "layers/layer_trace.h"
 
 namespace cohort::nn {
 
@@ -32,6 +33,7 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, G
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
   Conv2dParams p;
   p.stride_h = p.stride_w = options_.stride;
   p.pad_h = p.pad_w = options_.padding;

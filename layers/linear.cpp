@@ -5,6 +5,7 @@
 #include "core/init.h"
 #include "core/ops/linalg.h"
 #include "layers/flops.h"
+#include "layers/layer_trace.h"
 
 namespace cohort::nn {
 
@@ -23,6 +24,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, Generator& gen, bool b
 }
 
 Tensor Linear::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
   Tensor y = ops::linear(x, weight_, bias_);
   FlopCounter::add_macs(y.numel() * weight_.size(1));
   return y;

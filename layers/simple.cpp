@@ -3,6 +3,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
 #include "core/ops/shape.h"
+#include "layers/layer_trace.h"
 
 namespace cohort::nn {
 
@@ -20,7 +21,10 @@ Pool2dParams square_pool(const char* layer, int64_t kernel, int64_t stride, int6
 
 }  // namespace
 
-Tensor ReLU::forward(const Tensor& x) { return ops::relu(x); }
+Tensor ReLU::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
+  return ops::relu(x);
+}
 
 MaxPool2d::MaxPool2d(int64_t kernel_size, int64_t stride, int64_t padding)
     : kernel_(kernel_size), stride_(stride), padding_(padding) {
@@ -28,6 +32,7 @@ MaxPool2d::MaxPool2d(int64_t kernel_size, int64_t stride, int64_t padding)
 }
 
 Tensor MaxPool2d::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
   return ops::max_pool2d(x, square_pool("MaxPool2d", kernel_, stride_, padding_));
 }
 
@@ -37,16 +42,23 @@ AvgPool2d::AvgPool2d(int64_t kernel_size, int64_t stride, int64_t padding)
 }
 
 Tensor AvgPool2d::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
   return ops::avg_pool2d(x, square_pool("AvgPool2d", kernel_, stride_, padding_));
 }
 
-Tensor GlobalAvgPool::forward(const Tensor& x) { return ops::global_avg_pool2d(x); }
+Tensor GlobalAvgPool::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
+  return ops::global_avg_pool2d(x);
+}
 
 Dropout::Dropout(double p, uint64_t seed) : p_(p), gen_(seed) {
   COHORT_CHECK(p >= 0.0 && p < 1.0, "Dropout: p must be in [0, 1), got {}", p);
 }
 
-Tensor Dropout::forward(const Tensor& x) { return ops::dropout(x, p_, is_training(), gen_); }
+Tensor Dropout::forward(const Tensor& x) {
+  LayerTrace::record(this, x);
+  return ops::dropout(x, p_, is_training(), gen_);
+}
 
 Tensor Flatten::forward(const Tensor& x) { return ops::flatten(x, start_dim_); }
 

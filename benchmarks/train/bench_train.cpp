@@ -11,7 +11,9 @@
 // the process's peak resident set (ru_maxrss), so run one row per process for a clean figure.
 //
 // usage: bench_train [--row NAME|all] [--batch 64] [--device cpu|cuda] [--warmup 5]
-//                    [--steps 50] [--json PATH] [--list]
+//                    [--steps 50] [--profile N] [--json PATH] [--list]
+// --profile N: after the timed steps, N more steps with the per-kernel profiler on
+// (core/profiler.h) and its table printed — where the time of a step goes.
 // CPU threads: OMP_NUM_THREADS (OpenMP in the CPU kernels and Eigen).
 #include <sys/resource.h>
 
@@ -25,6 +27,7 @@
 
 #include "core/backend.h"
 #include "core/cuda_info.h"
+#include "core/profiler.h"
 #include "core/random.h"
 #include "distill/strategies.h"
 
@@ -79,7 +82,7 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(clock::now().time_since_epoch()).count();
 }
 
-nlohmann::json run_row(const Row& row, int64_t batch, Device device, int warmup, int steps) {
+nlohmann::json run_row(const Row& row, int64_t batch, Device device, int warmup, int steps, int profile_steps) {
   RunConfig cfg = config_for(row, batch);
   cfg.validate();
   constexpr int64_t kClasses = 100;
@@ -111,6 +114,14 @@ nlohmann::json run_row(const Row& row, int64_t batch, Device device, int warmup,
     backend::synchronize(device);
     ms.push_back(now_ms() - t0);
   }
+  if (profile_steps > 0) {
+    profiler::reset();
+    profiler::set_enabled(true);
+    for (int i = 0; i < profile_steps; ++i) strategy->step(b);
+    profiler::set_enabled(false);
+    std::printf("per-kernel profile of %s, batch %lld, %d steps (%s):\n%s\n", row.name.c_str(),
+                static_cast<long long>(batch), profile_steps, device.str().c_str(), profiler::report(25).c_str());
+  }
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
   rusage ru{};
@@ -129,7 +140,7 @@ nlohmann::json run_row(const Row& row, int64_t batch, Device device, int warmup,
 int main(int argc, char** argv) {
   std::string which = "all", device_name = "cpu", json_path;
   int64_t batch = 64;
-  int warmup = 5, steps = 50;
+  int warmup = 5, steps = 50, profile_steps = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -141,6 +152,7 @@ int main(int argc, char** argv) {
     else if (a == "--device") device_name = next();
     else if (a == "--warmup") warmup = std::stoi(next());
     else if (a == "--steps") steps = std::stoi(next());
+    else if (a == "--profile") profile_steps = std::stoi(next());
     else if (a == "--json") json_path = next();
     else if (a == "--list") { for (const Row& r : rows()) std::printf("%s\n", r.name.c_str()); return 0; }
     else { std::fprintf(stderr, "bench_train: unknown argument %s (see the header of bench_train.cpp)\n", a.c_str()); return 2; }
@@ -158,7 +170,7 @@ int main(int argc, char** argv) {
   for (const Row& r : rows()) {
     if (which != "all" && which != r.name) continue;
     found = true;
-    nlohmann::json j = run_row(r, batch, device, warmup, steps);
+    nlohmann::json j = run_row(r, batch, device, warmup, steps, profile_steps);
     std::printf("%-28s %6lld %10.2f %10.1f %10.1f\n", r.name.c_str(), static_cast<long long>(batch),
                 j["median_ms"].get<double>(), j["images_per_s"].get<double>(), j["peak_mb"].get<double>());
     std::fflush(stdout);

@@ -1,10 +1,14 @@
-// CPU elementwise kernels: straightforward loops, written for clarity; the compiler vectorises
-// the same-shape paths. Broadcasting walks the output with per-input strides (0 on broadcast dims).
+// CPU elementwise kernels: straightforward loops, written for clarity. The op (add, relu, ...) is
+// loop-invariant, so it is switched on once and each loop is compiled for a constant op — which
+// the compiler vectorises (a switch per element made ReLU's backward cost as much as a
+// convolution in a ResNet-32 step); large same-shape loops are split over the OpenMP threads.
+// Broadcasting walks the output with per-input strides (0 on broadcast dims).
 #include "kernels/cpu/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/common/elementwise_math.h"
 #include "kernels/common/philox.h"
@@ -58,6 +62,47 @@ void for_each_broadcast(const Shape& a_shape, const Shape& b_shape, const Shape&
   }
 }
 
+// Calls fn(std::integral_constant<Enum, op>{}) for the runtime `op`, so that fn's body is
+// instantiated once per op with the op as a compile-time constant.
+template <typename Fn>
+void with_binary_op(BinaryOp op, Fn&& fn) {
+  using B = BinaryOp;
+  switch (op) {
+    case B::add: return fn(std::integral_constant<B, B::add>{});
+    case B::sub: return fn(std::integral_constant<B, B::sub>{});
+    case B::mul: return fn(std::integral_constant<B, B::mul>{});
+    case B::div: return fn(std::integral_constant<B, B::div>{});
+    case B::rsub: return fn(std::integral_constant<B, B::rsub>{});
+    case B::rdiv: return fn(std::integral_constant<B, B::rdiv>{});
+    case B::maximum: return fn(std::integral_constant<B, B::maximum>{});
+    case B::minimum: return fn(std::integral_constant<B, B::minimum>{});
+    case B::ge: return fn(std::integral_constant<B, B::ge>{});
+  }
+}
+
+template <typename Fn>
+void with_unary_op(UnaryOp op, Fn&& fn) {
+  using U = UnaryOp;
+  switch (op) {
+    case U::neg: return fn(std::integral_constant<U, U::neg>{});
+    case U::exp: return fn(std::integral_constant<U, U::exp>{});
+    case U::log: return fn(std::integral_constant<U, U::log>{});
+    case U::sqrt: return fn(std::integral_constant<U, U::sqrt>{});
+    case U::pow: return fn(std::integral_constant<U, U::pow>{});
+    case U::relu: return fn(std::integral_constant<U, U::relu>{});
+    case U::sigmoid: return fn(std::integral_constant<U, U::sigmoid>{});
+    case U::tanh: return fn(std::integral_constant<U, U::tanh>{});
+    case U::abs: return fn(std::integral_constant<U, U::abs>{});
+  }
+}
+
+// f(i) for i in [0, n): split over the threads when there is enough work to pay for a region.
+template <typename F>
+void parallel_for(int64_t n, F f) {
+#pragma omp parallel for schedule(static) if (n >= (int64_t{1} << 16))
+  for (int64_t i = 0; i < n; ++i) f(i);
+}
+
 }  // namespace
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
@@ -66,16 +111,19 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
     const scalar_t* pb = b.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
     const int64_t n = out.numel();
-    if (a.shape() == b.shape()) {
-      for (int64_t i = 0; i < n; ++i) po[i] = math::binary_apply(op, pa[i], pb[i]);
-    } else if (b.numel() == 1 && a.numel() == n) {
-      const scalar_t s = pb[0];
-      for (int64_t i = 0; i < n; ++i) po[i] = math::binary_apply(op, pa[i], s);
-    } else {
-      for_each_broadcast(a.shape(), b.shape(), out.shape(), [&](int64_t o, int64_t ia, int64_t ib) {
-        po[o] = math::binary_apply(op, pa[ia], pb[ib]);
-      });
-    }
+    with_binary_op(op, [&](auto c) {
+      constexpr BinaryOp k = decltype(c)::value;
+      if (a.shape() == b.shape()) {
+        parallel_for(n, [&](int64_t i) { po[i] = math::binary_apply(k, pa[i], pb[i]); });
+      } else if (b.numel() == 1 && a.numel() == n) {
+        const scalar_t s = pb[0];
+        parallel_for(n, [&](int64_t i) { po[i] = math::binary_apply(k, pa[i], s); });
+      } else {
+        for_each_broadcast(a.shape(), b.shape(), out.shape(), [&](int64_t o, int64_t ia, int64_t ib) {
+          po[o] = math::binary_apply(k, pa[ia], pb[ib]);
+        });
+      }
+    });
   });
 }
 
@@ -84,7 +132,9 @@ void binary_scalar(BinaryOp op, const Tensor& a, double s, Tensor& out) {
     const scalar_t* pa = a.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
     const scalar_t sv = static_cast<scalar_t>(s);
-    for (int64_t i = 0, n = out.numel(); i < n; ++i) po[i] = math::binary_apply(op, pa[i], sv);
+    with_binary_op(op, [&](auto c) {
+      parallel_for(out.numel(), [&](int64_t i) { po[i] = math::binary_apply(decltype(c)::value, pa[i], sv); });
+    });
   });
 }
 
@@ -93,7 +143,9 @@ void unary(UnaryOp op, const Tensor& a, Tensor& out, double param) {
     const scalar_t* pa = a.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
     const scalar_t p = static_cast<scalar_t>(param);
-    for (int64_t i = 0, n = out.numel(); i < n; ++i) po[i] = math::unary_forward(op, pa[i], p);
+    with_unary_op(op, [&](auto c) {
+      parallel_for(out.numel(), [&](int64_t i) { po[i] = math::unary_forward(decltype(c)::value, pa[i], p); });
+    });
   });
 }
 
@@ -105,8 +157,11 @@ void unary_backward(UnaryOp op, const Tensor& grad_out, const Tensor& x, const T
     const scalar_t* py = y.data<scalar_t>();
     scalar_t* pgi = grad_in.data<scalar_t>();
     const scalar_t p = static_cast<scalar_t>(param);
-    for (int64_t i = 0, n = grad_in.numel(); i < n; ++i)
-      pgi[i] = pg[i] * math::unary_derivative(op, px[i], py[i], p);
+    with_unary_op(op, [&](auto c) {
+      parallel_for(grad_in.numel(), [&](int64_t i) {
+        pgi[i] = pg[i] * math::unary_derivative(decltype(c)::value, px[i], py[i], p);
+      });
+    });
   });
 }
 
