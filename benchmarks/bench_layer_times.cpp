@@ -9,9 +9,12 @@
 // Backward of a layer = the autograd backward of its output with a fixed random gradient (the
 // gradients w.r.t. its input and its parameters). Medians of --runs after one warm-up; the
 // device is synchronised around each timed call.
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -19,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/autograd.h"
 #include "core/backend.h"
 #include "core/cuda_info.h"
 #include "core/ops/losses.h"
@@ -52,11 +56,13 @@ void collect_names(const nn::Module& m, const std::string& prefix, std::map<cons
 }
 
 std::string type_of(const nn::Layer& layer) {
-  std::string t = typeid(layer).name();
-  // Itanium-mangled "N6cohort2nn6Conv2dE" -> "Conv2d": the last length-prefixed component.
-  size_t end = t.size() - (t.back() == 'E' ? 1 : 0), i = end;
-  while (i > 0 && !std::isdigit(static_cast<unsigned char>(t[i - 1]))) --i;
-  return t.substr(i, end - i);
+  // "cohort::nn::Conv2d" -> "Conv2d"
+  int status = 0;
+  char* full = abi::__cxa_demangle(typeid(layer).name(), nullptr, nullptr, &status);
+  std::string t = status == 0 && full ? full : typeid(layer).name();
+  std::free(full);
+  const size_t colon = t.rfind("::");
+  return colon == std::string::npos ? t : t.substr(colon + 2);
 }
 
 }  // namespace

@@ -125,8 +125,10 @@ else
     # CPU-only benchmarks are not what this machine is for; bench_train runs in step 5.
     case $name in bench_conv_cpu|bench_loader|bench_models|bench_train) continue ;; esac
     # A binary whose usage text names --json writes its results there.
-    if grep -qa -- '--json' "$bin"; then run "$name" "$bin" --json "$OUT/$name.json"
-    else run "$name" "$bin"; fi
+    args=()
+    grep -qa -- '--json' "$bin" && args+=(--json "$OUT/$name.json")
+    grep -qa -- '--device' "$bin" && args+=(--device cuda)   # e.g. bench_layer_times
+    run "$name" "$bin" "${args[@]}"
   done
 fi
 
