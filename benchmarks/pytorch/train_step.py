@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 # The model zoo in plain PyTorch with cohort's names and layouts (also used by the parity tests).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "python"))
+from torch_losses import fsp_matrices, kd_kl as kl_to  # noqa: E402
 from torch_models import make_model  # noqa: E402
 
 CLASSES = 100
@@ -38,26 +39,6 @@ ROWS = {
 
 def sgd(model, lr):
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
-
-
-def kl_to(student_logits, target_probs, T):
-    """KL(target || softmax(student/T)) * T^2, batch mean — cohort's kd_kl / DML term."""
-    return F.kl_div(F.log_softmax(student_logits / T, dim=1), target_probs, reduction="batchmean") * T * T
-
-
-def fsp_matrix(a, b):
-    """G = A·Bᵀ/(h·w) per sample, after pooling the larger map to the smaller's size (max pool)."""
-    side = min(a.shape[2], b.shape[2])
-    if a.shape[2] != side:
-        a = F.max_pool2d(a, a.shape[2] // side)
-    if b.shape[2] != side:
-        b = F.max_pool2d(b, b.shape[2] // side)
-    return torch.bmm(a.flatten(2), b.flatten(2).transpose(1, 2)) / (side * side)
-
-
-def fsp_matrices(model, x):
-    _, taps, _ = model.forward_features(x)
-    return [fsp_matrix(taps[2 * s], taps[2 * s + 1]) for s in range(3)]
 
 
 def make_step(row, device, compile_models):

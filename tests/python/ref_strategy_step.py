@@ -18,6 +18,7 @@ import torch.nn.functional as F
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import st  # noqa: E402
+from torch_losses import fsp_matrices, kd_kl as kl  # noqa: E402
 from torch_models import make_model  # noqa: E402
 
 out = sys.argv[1]
@@ -33,10 +34,6 @@ def sgd(model, lr):
 
 def state(prefix, model):
     return {f"{prefix}.{k}": v.clone() for k, v in model.state_dict().items()}
-
-
-def kl(student_logits, target_probs, T):
-    return F.kl_div(F.log_softmax(student_logits / T, 1), target_probs, reduction="batchmean") * T * T
 
 
 def randomise_bn(model):
@@ -97,20 +94,6 @@ st.save(f"{out}/strategy_step_kd.safetensors", tensors)
 
 
 # ---- fsp stage 1 ---------------------------------------------------------------------------
-def fsp_matrix(a, b):
-    side = min(a.shape[2], b.shape[2])
-    if a.shape[2] != side:
-        a = F.max_pool2d(a, a.shape[2] // side)
-    if b.shape[2] != side:
-        b = F.max_pool2d(b, b.shape[2] // side)
-    return torch.bmm(a.flatten(2), b.flatten(2).transpose(1, 2)) / (side * side)
-
-
-def fsp_matrices(model, inp):
-    _, taps, _ = model.forward_features(inp)
-    return [fsp_matrix(taps[2 * s], taps[2 * s + 1]) for s in range(3)]
-
-
 teacher = randomise_bn(make_model("resnet8", CLASSES)).eval()
 student = randomise_bn(make_model("resnet8", CLASSES)).train()
 tensors = {"x": x, "y": y}
