@@ -67,7 +67,7 @@ expect nonzero "cannot be read|does not exist|not exist" -- "$cohort" eval --wei
 cat > "$tmp/tiny.yaml" <<'YAML'
 name: tiny
 device: cpu
-data: {dataset: synthetic, synthetic_classes: 4, synthetic_train: 128, synthetic_test: 64, batch_size: 32, workers: 0}
+data: {dataset: synthetic, synthetic_classes: 10, synthetic_train: 128, synthetic_test: 64, batch_size: 32, workers: 0}
 networks: [cnn-small, cnn-small]
 strategy: {name: dml}
 train: {epochs: 1}
@@ -76,6 +76,11 @@ expect 0 "best top-1" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r
 expect 1 "already holds a run.*--resume" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7"
 expect 0 "best top-1" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7" --overwrite
 expect 0 "" -- test "$(grep -c '"type": *"eval"' "$tmp/r7/metrics.jsonl")" -eq 1
+# Each network's final weights, evaluated alone and as an ensemble.
+expect 0 "ensemble of 2 networks on synthetic/test" -- "$cohort" eval --weights "$tmp/r7/cnn-small_0.safetensors" \
+  "$tmp/r7/cnn-small_1.safetensors" --model cnn-small --data synthetic --device cpu
+expect 1 "2 --weights but 3 --model" -- "$cohort" eval --weights "$tmp/r7/cnn-small_0.safetensors" \
+  "$tmp/r7/cnn-small_1.safetensors" --model cnn-small cnn-small cnn-small --data synthetic --device cpu
 
 echo "$passed passed, $failures failed"
 [ $failures -eq 0 ]
