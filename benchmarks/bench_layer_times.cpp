@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/timing.h"
 #include "core/autograd.h"
 #include "core/backend.h"
 #include "core/cuda_info.h"
@@ -33,20 +34,6 @@
 using namespace cohort;
 
 namespace {
-
-double median_ms(const std::function<void()>& fn, Device device, int runs) {
-  fn();  // warm-up: workspaces, allocator caches
-  backend::synchronize(device);
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    fn();
-    backend::synchronize(device);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
 
 // Dotted name of every module of the tree ("layer1.0.conv1").
 void collect_names(const nn::Module& m, const std::string& prefix, std::map<const nn::Module*, std::string>& out) {
@@ -117,14 +104,14 @@ int main(int argc, char** argv) {
     nn::Layer& layer = *calls[i].layer;
     Tensor in = calls[i].input.clone();
     in.requires_grad_(true);
-    const double fwd = median_ms([&] { NoGradGuard g; layer.forward(in); }, device, runs);
+    const double fwd = bench::median_ms([&] { NoGradGuard g; layer.forward(in); }, 1, runs, device);
     Tensor probe = layer.forward(in);
     Tensor grad = Tensor::randn(probe.shape(), gen).to(device);
     // Backward alone: a fresh graph per run (built outside the timed region).
     std::vector<Tensor> outs;
     for (int r = 0; r <= runs; ++r) outs.push_back(layer.forward(in));
     size_t next_out = 0;
-    const double bwd = median_ms([&] { outs.at(next_out++).backward(grad); }, device, runs);
+    const double bwd = bench::median_ms([&] { outs.at(next_out++).backward(grad); }, 1, runs, device);
     const std::string name = names.count(&layer) ? names[&layer] : "(unregistered)";
     const std::string type = type_of(layer);
     std::printf("%-4zu %-28s %-12s %-18s %9.3f %9.3f\n", i, name.c_str(), type.c_str(),
@@ -133,11 +120,11 @@ int main(int argc, char** argv) {
     by_type[type].first += fwd, by_type[type].second += bwd;
     layers.push_back({{"layer", name}, {"type", type}, {"input", in.shape()}, {"fwd_ms", fwd}, {"bwd_ms", bwd}});
   }
-  const double model_fwd = median_ms([&] { NoGradGuard g; model->forward(x); }, device, runs);
-  const double model_step = median_ms([&] {
+  const double model_fwd = bench::median_ms([&] { NoGradGuard g; model->forward(x); }, 1, runs, device);
+  const double model_step = bench::median_ms([&] {
     model->zero_grad();
     ops::cross_entropy(model->forward(x), y).backward();
-  }, device, runs);
+  }, 1, runs, device);
   std::printf("\nby layer type:\n");
   for (const auto& [type, t] : by_type)
     std::printf("  %-12s fwd %9.3f ms  bwd %9.3f ms  (%.1f%% of the model's forward+backward)\n", type.c_str(),

@@ -19,6 +19,7 @@
 #include "core/random.h"
 #include "core/tensor.h"
 #include "kernels/cpu/nn.h"
+#include "benchmarks/timing.h"
 
 using namespace cohort;
 
@@ -36,19 +37,7 @@ const std::vector<ConvShape> kShapes{
     {"32->64 s2", 32, 64, 16, 2},    {"64->64 8x8", 64, 64, 8, 1},
 };
 
-template <typename F>
-double median_ms(F&& f, int warmup, int runs) {
-  for (int i = 0; i < warmup; ++i) f();
-  std::vector<double> times;
-  for (int i = 0; i < runs; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    auto t1 = std::chrono::steady_clock::now();
-    times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using cohort::bench::median_ms;
 
 struct Result {
   std::string name;

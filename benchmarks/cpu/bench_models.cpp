@@ -24,24 +24,13 @@
 #include "core/ops/losses.h"
 #include "layers/flops.h"
 #include "layers/models/registry.h"
+#include "benchmarks/timing.h"
 
 using namespace cohort;
 
 namespace {
 
-template <typename F>
-double median_ms(F&& f, int warmup, int runs) {
-  for (int i = 0; i < warmup; ++i) f();
-  std::vector<double> times;
-  for (int i = 0; i < runs; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    auto t1 = std::chrono::steady_clock::now();
-    times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using cohort::bench::median_ms;
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
