@@ -11,12 +11,9 @@
 // device is synchronised around each timed call.
 #include <cxxabi.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>

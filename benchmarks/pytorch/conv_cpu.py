@@ -7,26 +7,17 @@ usage: /usr/bin/python3 conv_cpu.py [--threads N] [--batch 64] [--runs 7] [--war
 import argparse
 import json
 import os
-import statistics
-import time
+import sys
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import median_ms  # noqa: E402
+
 SHAPES = [("3->16 32x32", 3, 16, 32, 1), ("16->16 32x32", 16, 16, 32, 1),
           ("16->32 s2", 16, 32, 32, 2), ("32->32 16x16", 32, 32, 16, 1),
           ("32->64 s2", 32, 64, 16, 2), ("64->64 8x8", 64, 64, 8, 1)]
-
-
-def median_ms(fn, warmup, runs):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def main():

@@ -13,7 +13,6 @@ import os
 import resource
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +21,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "python"))
 from torch_losses import fsp_matrices, kd_kl as kl_to  # noqa: E402
 from torch_models import make_model  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import times_ms  # noqa: E402
 
 CLASSES = 100
 
@@ -99,13 +101,8 @@ def run_row(row, args, device):
         step(x, y)
     sync()
     if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    times = []
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        step(x, y)
-        sync()
-        times.append((time.perf_counter() - t0) * 1e3)
+        torch.cuda.reset_peak_memory_stats()  # the peak of the timed steps only
+    times = times_ms(lambda: step(x, y), 0, args.steps, sync)
     median = statistics.median(times)
     peak = (torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)

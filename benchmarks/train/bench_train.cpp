@@ -18,13 +18,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "benchmarks/timing.h"
 #include "core/backend.h"
 #include "core/cuda_info.h"
 #include "core/profiler.h"
@@ -77,11 +77,6 @@ RunConfig config_for(const Row& row, int64_t batch) {
   return c;
 }
 
-double now_ms() {
-  using clock = std::chrono::steady_clock;
-  return std::chrono::duration<double, std::milli>(clock::now().time_since_epoch()).count();
-}
-
 nlohmann::json run_row(const Row& row, int64_t batch, Device device, int warmup, int steps, int profile_steps) {
   RunConfig cfg = config_for(row, batch);
   cfg.validate();
@@ -106,14 +101,8 @@ nlohmann::json run_row(const Row& row, int64_t batch, Device device, int warmup,
 
   for (int i = 0; i < warmup; ++i) strategy->step(b);
   backend::synchronize(device);
-  if (device.is_cuda()) cuda_reset_peak_memory_stats(device.index);
-  std::vector<double> ms;
-  for (int i = 0; i < steps; ++i) {
-    const double t0 = now_ms();
-    strategy->step(b);
-    backend::synchronize(device);
-    ms.push_back(now_ms() - t0);
-  }
+  if (device.is_cuda()) cuda_reset_peak_memory_stats(device.index);  // the timed steps' peak only
+  const std::vector<double> ms = bench::times_ms([&] { strategy->step(b); }, 0, steps, device);
   if (profile_steps > 0) {
     profiler::reset();
     profiler::set_enabled(true);
@@ -122,7 +111,6 @@ nlohmann::json run_row(const Row& row, int64_t batch, Device device, int warmup,
     std::printf("per-kernel profile of %s, batch %lld, %d steps (%s):\n%s\n", row.name.c_str(),
                 static_cast<long long>(batch), profile_steps, device.str().c_str(), profiler::report(25).c_str());
   }
-  std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
