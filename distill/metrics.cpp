@@ -27,8 +27,14 @@ int64_t count_topk_correct(const Tensor& logits, const Tensor& labels, int64_t k
     const int64_t label = y[static_cast<size_t>(i)];
     COHORT_CHECK(label >= 0 && label < c, "topk accuracy: label {} at row {} is outside [0, {})", label, i, c);
     const double target = z[static_cast<size_t>(i * c + label)];
+    // NaN ranks above every number (PyTorch's topk); a NaN label logit is never correct, so
+    // NaN logits can never pass for accuracy.
+    if (std::isnan(target)) continue;
     int64_t higher = 0;
-    for (int64_t j = 0; j < c; ++j) higher += z[static_cast<size_t>(i * c + j)] > target;
+    for (int64_t j = 0; j < c; ++j) {
+      const double v = z[static_cast<size_t>(i * c + j)];
+      higher += v > target || std::isnan(v);
+    }
     correct += higher < k;
   }
   return correct;

@@ -11,7 +11,8 @@
 
 namespace cohort::distill {
 
-// Number of rows of `logits` [N,C] whose label (i64 [N]) is among the k largest logits.
+// Number of rows of `logits` [N,C] whose label (i64 [N]) is among the k largest logits. A NaN
+// ranks above every number (PyTorch's topk) and a row whose label logit is NaN is never correct.
 int64_t count_topk_correct(const Tensor& logits, const Tensor& labels, int64_t k);
 // Sum over rows of the entropy −Σ_c p_c log p_c of softmax(logits) (natural log).
 double sum_entropy(const Tensor& logits);

@@ -31,9 +31,10 @@ class IndependentStrategy : public Strategy {
 // ops::dml_mimicry (peers detached; average 1/(K−1) Σ_{l≠k} KL(p_l‖p_k), sum, or ensemble
 // KL(mean_{l≠k} p_l ‖ p_k)) at temperature T.
 //   sync:       one forward of every network, all losses from those predictions, all step.
-//   sequential: Algorithm 1 — network k steps using its peers' CURRENT predictions, i.e. networks
-//               1..k−1 are re-predicted after their updates; extra prediction passes restore BN
-//               running statistics, so they are updated once per batch per network.
+//   sequential: Algorithm 1 — network k steps using its peers' CURRENT predictions: one training
+//               forward of every network first, then each of networks 1..K−1 re-predicted once
+//               after its update (the algorithm's only extra forwards; they restore the BN
+//               running statistics, so those are updated once per batch per network).
 // Semi-supervised (labelled_fraction < 1): CE only on labelled rows, mimicry on all rows.
 class DmlStrategy : public Strategy {
  public:
@@ -99,7 +100,9 @@ class FitnetStrategy : public KdStrategy {
  private:
   std::string stage_name() const;
   double kd_weight() const override;
-  Tensor hint_loss(size_t k, const Tensor& images);
+  // The teacher's hint tap for a batch (no graph); then student k's hint MSE from its tap.
+  Tensor teacher_hint(const Tensor& images);
+  Tensor hint_loss(size_t k, const Tensor& guided, const Tensor& target);
   std::vector<Tensor> regressors_;  // [C_teacher, C_student, 1, 1] per student
   int64_t kd_step_ = 0, kd_steps_total_ = 1;
 };

@@ -77,9 +77,17 @@ StepLosses DmlStrategy::step_sequential(const data::Batch& batch, const Tensor& 
                                         bool any_labelled) {
   const StrategyConfig& s = cfg_.strategy;
   const size_t K = nets_.size();
-  // Current predictions of every network. A network's first pass of the batch is its own
-  // training pass; prediction-only passes restore the BN running statistics afterwards.
-  std::vector<Tensor> predictions(K);
+  // Each network's training pass, with its graph, before anyone steps: network k's weights do
+  // not change until its own step, so this pass is both its prediction for networks 0..k-1 and
+  // the logits it trains on (one forward, BN statistics updated once).
+  std::vector<Tensor> logits(K), predictions(K);
+  for (size_t l = 0; l < K; ++l) {
+    nets_[l].model->train();
+    logits[l] = nets_[l].model->forward(batch.images);
+    predictions[l] = logits[l].detach();
+  }
+  // A re-prediction after network l stepped (Algorithm 1: later peers learn from its NEW output);
+  // prediction-only passes restore the BN running statistics afterwards.
   auto predict = [&](size_t l) {
     BufferSnapshot snapshot(*nets_[l].model);
     NoGradGuard no_grad;
@@ -87,13 +95,11 @@ StepLosses DmlStrategy::step_sequential(const data::Batch& batch, const Tensor& 
     predictions[l] = nets_[l].model->forward(batch.images).detach();
     snapshot.restore();
   };
-  for (size_t l = 1; l < K; ++l) predict(l);
 
   StepLosses out;
   for (size_t k = 0; k < K; ++k) {
     Network& net = nets_[k];
-    net.model->train();
-    Tensor z = net.model->forward(batch.images);  // updates this network's BN statistics once
+    const Tensor& z = logits[k];
     std::vector<Tensor> cohort = predictions;
     cohort[k] = z;
     Tensor d = ops::dml_mimicry(cohort, s.temperature, dml_options(s))[static_cast<int64_t>(k)];

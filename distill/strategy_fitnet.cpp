@@ -76,17 +76,13 @@ void FitnetStrategy::begin_stage(size_t index, const StageContext& ctx) {
   }
 }
 
-Tensor FitnetStrategy::hint_loss(size_t k, const Tensor& images) {
-  const int64_t idx = cfg_.strategy.hint_index;
-  Tensor target;
-  {
-    NoGradGuard no_grad;
-    teacher_.model->eval();
-    target = teacher_.model->forward_features(images).features[static_cast<size_t>(idx)];
-  }
-  Network& n = students_[k];
-  n.model->train();
-  Tensor guided = n.model->forward_features(images).features[static_cast<size_t>(idx)];
+Tensor FitnetStrategy::teacher_hint(const Tensor& images) {
+  NoGradGuard no_grad;  // the teacher is fixed: eval mode, no graph, one forward per step
+  teacher_.model->eval();
+  return teacher_.model->forward_features(images).features[static_cast<size_t>(cfg_.strategy.hint_index)];
+}
+
+Tensor FitnetStrategy::hint_loss(size_t k, const Tensor& guided, const Tensor& target) {
   Tensor regressed = ops::conv2d(guided, regressors_[k]);
   return ops::hint_mse(regressed, target);
 }
@@ -107,13 +103,18 @@ StepLosses FitnetStrategy::step(const data::Batch& batch) {
     return out;
   }
   StepLosses out;
+  const Tensor target = teacher_hint(batch.images);
   for (size_t k = 0; k < students_.size(); ++k) {
-    Tensor hint = hint_loss(k, batch.images);
+    // One student forward gives both the hint tap and (single-stage variant) the logits, so BN
+    // statistics update once per step.
+    students_[k].model->train();
+    nn::ModelOutput o = students_[k].model->forward_features(batch.images);
+    Tensor hint = hint_loss(k, o.features[static_cast<size_t>(cfg_.strategy.hint_index)], target);
     Tensor total = hint;
     Tensor ce;
     if (stage == "hint+ce") {
       // Single-stage variant: CE + β·hint MSE in one backward.
-      ce = ops::cross_entropy(students_[k].model->forward(batch.images), batch.labels);
+      ce = ops::cross_entropy(o.logits, batch.labels);
       total = ops::add(ce, ops::mul(hint, cfg_.strategy.hint_weight));
     }
     minimise(students_[k], total);

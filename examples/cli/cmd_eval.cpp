@@ -16,6 +16,7 @@ struct EvalArgs {
   std::vector<std::string> weights, models;
   std::string data, root, split = "test", device = "auto";
   int64_t batch_size = 256, num_classes = 0;
+  bool allow_non_finite = false;
 };
 
 void print_line(const std::string& name, const EvalArgs& a, const distill::AccuracyMeter& m) {
@@ -39,7 +40,7 @@ int run_eval(const EvalArgs& a) {
     const std::string& name = a.models.size() == 1 ? a.models[0] : a.models[i];
     auto model = nn::make_model(name, a.num_classes > 0 ? a.num_classes : dataset->num_classes(),
                                 nn::ModelOptions{.in_channels = first.image.c}, gen);
-    nn::load_weights(*model, a.weights[i], /*strict=*/true);
+    nn::load_weights(*model, a.weights[i], /*strict=*/true, a.allow_non_finite);
     model->to(device);
     model->eval();
     nets.push_back(model);
@@ -79,6 +80,8 @@ Command add_eval(CLI::App& app) {
   app.add_option("--device", args->device, "auto, cpu, cuda or cuda:N");
   app.add_option("--batch-size", args->batch_size, "evaluation batch size")->check(CLI::PositiveNumber);
   app.add_option("--num-classes", args->num_classes, "classes of the model head (default: the dataset's)");
+  app.add_flag("--allow-non-finite", args->allow_non_finite,
+               "load weights holding NaN/inf values (refused by default) to inspect them");
   return [args] { return run_eval(*args); };
 }
 

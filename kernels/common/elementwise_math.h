@@ -8,6 +8,15 @@
 
 namespace cohort::math {
 
+// True exactly for NaN, on host and device (the build never enables fast-math, which would break it).
+template <typename T>
+COHORT_HD bool is_nan(T x) {
+  return x != x;
+}
+
+// NaN propagates through every op, as in PyTorch: relu, maximum and minimum return NaN when an
+// input is NaN (a bare `x > 0 ? x : 0` would turn a NaN weight or activation into 0 and hide it
+// from the non-finite-loss guard). Comparisons (ge) are false for NaN, as IEEE and PyTorch say.
 // a op b (rsub: b - a, rdiv: b / a; the scalar forms pass the scalar as b).
 template <typename T>
 COHORT_HD T binary_apply(BinaryOp op, T a, T b) {
@@ -18,8 +27,8 @@ COHORT_HD T binary_apply(BinaryOp op, T a, T b) {
     case BinaryOp::div: return a / b;
     case BinaryOp::rsub: return b - a;
     case BinaryOp::rdiv: return b / a;
-    case BinaryOp::maximum: return a >= b ? a : b;
-    case BinaryOp::minimum: return a <= b ? a : b;
+    case BinaryOp::maximum: return is_nan(b) ? b : (a >= b || is_nan(a) ? a : b);
+    case BinaryOp::minimum: return is_nan(b) ? b : (a <= b || is_nan(a) ? a : b);
     case BinaryOp::ge: return a >= b ? T(1) : T(0);
   }
   return T(0);
@@ -33,7 +42,7 @@ COHORT_HD T unary_forward(UnaryOp op, T x, T p) {
     case UnaryOp::log: return std::log(x);
     case UnaryOp::sqrt: return std::sqrt(x);
     case UnaryOp::pow: return p == T(2) ? x * x : std::pow(x, p);
-    case UnaryOp::relu: return x > T(0) ? x : T(0);
+    case UnaryOp::relu: return x > T(0) || is_nan(x) ? x : T(0);
     case UnaryOp::sigmoid: return T(1) / (T(1) + std::exp(-x));
     case UnaryOp::tanh: return std::tanh(x);
     case UnaryOp::abs: return x < T(0) ? -x : x;
@@ -50,7 +59,7 @@ COHORT_HD T unary_derivative(UnaryOp op, T x, T y, T p) {
     case UnaryOp::log: return T(1) / x;
     case UnaryOp::sqrt: return T(0.5) / y;
     case UnaryOp::pow: return p == T(2) ? T(2) * x : p * std::pow(x, p - T(1));
-    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);  // 0 at the kink, as PyTorch
+    case UnaryOp::relu: return x <= T(0) ? T(0) : T(1);  // 0 at the kink; NaN passes g, as PyTorch
     case UnaryOp::sigmoid: return y * (T(1) - y);
     case UnaryOp::tanh: return T(1) - y * y;
     case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));

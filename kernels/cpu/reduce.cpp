@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/common/elementwise_math.h"
+
 namespace cohort::cpu {
 
 void reduce_sum(const Tensor& in, Tensor& out) {
@@ -60,9 +62,10 @@ void argmax_lastdim(const Tensor& in, Tensor& out) {
     const int64_t cols = in.size(-1), rows = in.numel() / cols;
     for (int64_t r = 0; r < rows; ++r) {
       const scalar_t* row = p + r * cols;
+      // PyTorch's rule: the first NaN is the maximum (a NaN row must not look like a valid class).
       int64_t best = 0;
-      for (int64_t c = 1; c < cols; ++c)
-        if (row[c] > row[best]) best = c;
+      for (int64_t c = 1; c < cols && !math::is_nan(row[best]); ++c)
+        if (row[c] > row[best] || math::is_nan(row[c])) best = c;
       po[r] = best;
     }
   });

@@ -13,10 +13,11 @@
 // Bytes per call: read the input once, write the output once (+ 16·outputs·splits of partials).
 //
 // argmax_lastdim: a warp per row; each lane keeps its first maximum, then a shuffle tree picks
-// the largest value, the lowest index on ties.
+// the largest value (a NaN above every number, as PyTorch), the lowest index on ties.
 // Versions: v1 (this file).
 #include <cmath>
 
+#include "kernels/common/elementwise_math.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/reduce_kernels.cuh"
@@ -124,29 +125,35 @@ __global__ void argmax_kernel(const T* in, int64_t* out, int64_t rows, int64_t c
   const int lane = threadIdx.x % kWarp;
   if (row >= rows) return;
   const T* x = in + row * cols;
-  // The CPU scans "if x[c] > x[best]" from best = 0: a NaN in column 0 is never beaten and a
-  // NaN elsewhere never wins. Emulated: column 0 NaN -> 0; otherwise NaNs are skipped.
-  if (isnan(static_cast<double>(x[0]))) {
-    if (lane == 0) out[row] = 0;
-    return;
-  }
+  // The CPU's rule (PyTorch's): the first NaN is the maximum, else the first of the largest.
+  // A NaN ranks above every number; among NaNs, or equal numbers, the lower column wins.
   T best = T(0);
   int64_t best_at = -1;
+  int best_nan = 0;
   for (int64_t c = lane; c < cols; c += kWarp) {
     const T v = x[c];
-    if (!isnan(static_cast<double>(v)) && (best_at < 0 || v > best)) {
+    const int v_nan = math::is_nan(v) ? 1 : 0;
+    if (best_at < 0 || (!best_nan && (v_nan || v > best))) {
       best = v;
       best_at = c;
+      best_nan = v_nan;
     }
   }
   for (int step = kWarp / 2; step > 0; step /= 2) {
     const T other = __shfl_down_sync(0xffffffffu, best, step);
     const int64_t other_at = __shfl_down_sync(0xffffffffu, best_at, step);
-    const bool take = other_at >= 0 &&
-                      (best_at < 0 || other > best || (other == best && other_at < best_at));
+    const int other_nan = __shfl_down_sync(0xffffffffu, best_nan, step);
+    bool take = false;
+    if (other_at >= 0) {
+      if (best_at < 0) take = true;
+      else if (other_nan != best_nan) take = other_nan;
+      else if (!best_nan && other != best) take = other > best;
+      else take = other_at < best_at;
+    }
     if (take) {
       best = other;
       best_at = other_at;
+      best_nan = other_nan;
     }
   }
   if (lane == 0) out[row] = best_at;
