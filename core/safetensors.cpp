@@ -90,11 +90,21 @@ void save(const std::string& path, const TensorMap& tensors, const Metadata& met
   write_file_atomically(path, bytes);
 }
 
-Contents load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+namespace {
+
+// The open file, its size and its parsed JSON header (validated as far as the header goes).
+struct Header {
+  std::ifstream in;
+  uint64_t file_size = 0, header_len = 0;
+  nlohmann::json json;
+};
+
+void read_header(const std::string& path, Header& h) {
+  h.in.open(path, std::ios::binary);
+  std::ifstream& in = h.in;
   if (!in) fail(path, fmt::format("cannot open ({})", std::strerror(errno)));
   in.seekg(0, std::ios::end);
-  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  const uint64_t file_size = h.file_size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
   if (file_size < 8) fail(path, fmt::format("truncated: {} bytes, the 8-byte header length is missing", file_size));
   unsigned char len_bytes[8];
@@ -104,27 +114,48 @@ Contents load(const std::string& path) {
   if (header_len > file_size - 8)
     fail(path, fmt::format("header length {} at offset 0 exceeds the {} bytes after it", header_len,
                            file_size - 8));
+  h.header_len = header_len;
   std::string json(header_len, '\0');
   in.read(json.data(), static_cast<std::streamsize>(header_len));
-  nlohmann::json header;
   try {
-    header = nlohmann::json::parse(json);
+    h.json = nlohmann::json::parse(json);
   } catch (const nlohmann::json::exception& e) {
     fail(path, fmt::format("header (bytes 8..{}) is not valid JSON: {}", 8 + header_len, e.what()));
   }
-  if (!header.is_object()) fail(path, "header is not a JSON object");
+  if (!h.json.is_object()) fail(path, "header is not a JSON object");
+}
 
-  const uint64_t data_start = 8 + header_len, data_size = file_size - data_start;
+Metadata parse_metadata(const std::string& path, const nlohmann::json& entry) {
+  if (!entry.is_object()) fail(path, "__metadata__ is not an object");
+  Metadata out;
+  for (auto m = entry.begin(); m != entry.end(); ++m) {
+    if (!m.value().is_string()) fail(path, fmt::format("__metadata__['{}'] is not a string", m.key()));
+    out[m.key()] = m.value().get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+Metadata load_metadata(const std::string& path) {
+  Header h;
+  read_header(path, h);
+  auto it = h.json.find("__metadata__");
+  return it == h.json.end() ? Metadata{} : parse_metadata(path, *it);
+}
+
+Contents load(const std::string& path) {
+  Header h;
+  read_header(path, h);
+  std::ifstream& in = h.in;
+  const nlohmann::json& header = h.json;
+  const uint64_t data_start = 8 + h.header_len, data_size = h.file_size - data_start;
   Contents out;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
     const nlohmann::json& entry = it.value();
     if (name == "__metadata__") {
-      if (!entry.is_object()) fail(path, "__metadata__ is not an object");
-      for (auto m = entry.begin(); m != entry.end(); ++m) {
-        if (!m.value().is_string()) fail(path, fmt::format("__metadata__['{}'] is not a string", m.key()));
-        out.metadata[m.key()] = m.value().get<std::string>();
-      }
+      out.metadata = parse_metadata(path, entry);
       continue;
     }
     auto bad = [&](const std::string& what) { fail(path, fmt::format("tensor '{}': {}", name, what)); };

@@ -27,6 +27,8 @@ struct Contents {
 // I64, U8.
 void save(const std::string& path, const TensorMap& tensors, const Metadata& metadata = {});
 Contents load(const std::string& path);
+// Only the header's "__metadata__" (no tensor data is read): cheap questions about big files.
+Metadata load_metadata(const std::string& path);
 
 // Atomic write of any bytes (temp file + fsync + rename); shared by checkpoints and configs.
 void write_file_atomically(const std::string& path, const std::string& bytes);

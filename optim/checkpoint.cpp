@@ -1,5 +1,6 @@
 #include "optim/checkpoint.h"
 
+#include <cstring>
 #include <set>
 
 #include "core/autograd.h"
@@ -11,7 +12,32 @@ namespace cohort::optim {
 namespace {
 
 constexpr const char* kMetadataKey = "cohort.checkpoint";
-constexpr int kFormat = 1;
+// 2: with "checksum" over the tensor data (1: written before checksums, still readable).
+constexpr int kFormat = 2;
+constexpr const char* kChecksumKind = "xormul64";
+
+// A checksum of every tensor's name and bytes, in name order: h = (h ^ word) · p over 64-bit
+// words (FNV-1a's step on words). Each step is a bijection of h and of the word, so any change
+// confined to one word — a flipped bit, a torn sector's worth of zeros in one place — changes
+// the result.
+std::string tensor_checksum(const safetensors::TensorMap& host_tensors) {
+  constexpr uint64_t kPrime = 0x100000001b3ULL;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](const unsigned char* p, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      h = (h ^ w) * kPrime;
+    }
+    for (; i < n; ++i) h = (h ^ p[i]) * kPrime;
+  };
+  for (const auto& [name, t] : host_tensors) {
+    mix(reinterpret_cast<const unsigned char*>(name.data()), name.size());
+    mix(static_cast<const unsigned char*>(t.raw_data()), t.nbytes());
+  }
+  return fmt::format("{}:{:016x}", kChecksumKind, h);
+}
 
 std::string model_prefix(size_t k) { return fmt::format("model.{}.", k); }
 std::string optim_prefix(size_t k) { return fmt::format("optim.{}.", k); }
@@ -27,7 +53,7 @@ void save_checkpoint(const std::string& path, const CheckpointParts& parts,
     for (const auto& [name, t] : parts.models[k]) {
       const std::string key = model_prefix(k) + name;
       COHORT_CHECK(t.defined(), "save_checkpoint({}): model tensor '{}' is undefined", path, key);
-      COHORT_CHECK(tensors.emplace(key, t.detach()).second,
+      COHORT_CHECK(tensors.emplace(key, t.detach().to(Device::cpu())).second,
                    "save_checkpoint({}): model {} has two tensors named '{}'", path, k, name);
     }
     doc["models"].push_back(parts.models[k].size());
@@ -37,7 +63,7 @@ void save_checkpoint(const std::string& path, const CheckpointParts& parts,
     COHORT_CHECK(parts.optimizers[k] != nullptr, "save_checkpoint({}): optimiser {} is null", path,
                  k);
     OptimizerState state = parts.optimizers[k]->state_dict();
-    for (auto& [name, t] : state.tensors) tensors[optim_prefix(k) + name] = t;
+    for (auto& [name, t] : state.tensors) tensors[optim_prefix(k) + name] = t.to(Device::cpu());
     doc["optimizers"].push_back(std::move(state.meta));
   }
   doc["schedulers"] = nlohmann::json::array();
@@ -46,6 +72,7 @@ void save_checkpoint(const std::string& path, const CheckpointParts& parts,
                  k);
     doc["schedulers"].push_back(parts.schedulers[k]->state_dict());
   }
+  doc["checksum"] = tensor_checksum(tensors);
   safetensors::save(path, tensors, {{kMetadataKey, doc.dump()}});
 }
 
@@ -58,8 +85,16 @@ nlohmann::json load_checkpoint_checked(const std::string& path, const Checkpoint
                "load_checkpoint({}): no '{}' metadata; not a cohort checkpoint", path,
                kMetadataKey);
   const nlohmann::json doc = nlohmann::json::parse(meta->second);
-  COHORT_CHECK(doc.value("format", 0) == kFormat, "load_checkpoint({}): format {} (expected {})",
-               path, doc.value("format", 0), kFormat);
+  const int format = doc.value("format", 0);
+  COHORT_CHECK(format == kFormat || format == 1, "load_checkpoint({}): format {} (expected {})", path,
+               format, kFormat);
+  if (format >= 2) {
+    // A bit flipped on disk must not resume silently (and later be called a good checkpoint).
+    const std::string stored = doc.at("checksum").get<std::string>(), actual = tensor_checksum(contents.tensors);
+    if (stored != actual)
+      throw IOError(fmt::format("load_checkpoint({}): the tensor data does not match the checksum stored "
+                                "with it ({} stored, {} computed): the file is corrupt", path, stored, actual));
+  }
   const auto count = [&](const char* what) { return doc.at(what).size(); };
   COHORT_CHECK(count("models") == parts.models.size() &&
                    count("optimizers") == parts.optimizers.size() &&

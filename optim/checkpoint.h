@@ -6,11 +6,13 @@
 //   model.<k>.<name>              e.g. model.0.layer1.0.bn1.weight, model.1.fc.bias
 //   optim.<k>.state.<i>.<buffer>  e.g. optim.0.state.3.momentum_buffer, optim.1.state.0.exp_avg
 // Metadata: one entry "cohort.checkpoint" holding a JSON document
-//   {"format": 1,
+//   {"format": 2,
 //    "models": [<number of tensors of model k>, ...],
 //    "optimizers": [<Optimizer::state_dict().meta of optimiser k>, ...],
 //    "schedulers": [<LrScheduler::state_dict() of scheduler k>, ...],
-//    "extra": <the caller's JSON: epoch, iteration, generator offsets, ...>}
+//    "extra": <the caller's JSON: epoch, iteration, generator offsets, ...>,
+//    "checksum": "xormul64:<16 hex digits>" over every tensor's name and bytes, verified on load
+//                (format 1 files, written before checksums, load without one)}
 // Several models/optimisers (a DML cohort) share one file; stripping "model.<k>." gives names
 // PyTorch's load_state_dict accepts.
 #pragma once
@@ -40,8 +42,8 @@ void save_checkpoint(const std::string& path, const CheckpointParts& parts,
 // Restores a checkpoint into `parts`, which must have the saved structure: the same numbers of
 // models/optimisers/schedulers, every model tensor present with its shape and dtype (copied
 // into the given tensors in place, on their devices), no unknown tensors. Returns `extra`.
-// Throws IOError for unreadable or malformed files, ValueError naming the file and the mismatch
-// otherwise.
+// Throws IOError for unreadable, malformed or corrupt (checksum mismatch) files, ValueError naming
+// the file and the mismatch otherwise.
 nlohmann::json load_checkpoint(const std::string& path, const CheckpointParts& parts);
 
 }  // namespace cohort::optim

@@ -141,7 +141,7 @@ TEST_CASE("checkpoint files name tensors model.<k>.<name> and optim.<k>.state.<i
   REQUIRE(file.tensors.at("optim.0.state.2.momentum_buffer").shape() == Shape{3});
   REQUIRE(file.tensors.size() == 8 + 3 + 9);
   const auto doc = nlohmann::json::parse(file.metadata.at("cohort.checkpoint"));
-  REQUIRE(doc["format"] == 1);
+  REQUIRE(doc["format"] == 2);
   REQUIRE(doc["models"] == nlohmann::json::array({4, 4}));
   REQUIRE(doc["optimizers"][1]["optimizer"] == "AdamW");
   REQUIRE(doc["optimizers"][1]["state"]["2"]["step"] == 1);
