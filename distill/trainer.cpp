@@ -9,6 +9,7 @@
 #include "core/safetensors.h"
 #include "layers/weights.h"
 #include "distill/metrics.h"
+#include "distill/metrics_rewind.h"
 #include "optim/checkpoint.h"
 
 namespace cohort::distill {
@@ -29,7 +30,7 @@ Trainer::Trainer(RunConfig cfg, TrainerOptions options)
   data_ = make_run_data(cfg_, options_.device);
   if (!data_.note.empty()) say("note: " + data_.note);
   strategy_ = make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
-  log_ = std::make_unique<MetricsLog>(options_.out_dir, options_.resume);
+  // metrics.jsonl is opened by run(): building a trainer writes nothing.
 }
 
 Trainer::~Trainer() = default;
@@ -86,13 +87,43 @@ void Trainer::save_checkpoint(const Position& pos) {
   optim::save_checkpoint(checkpoint_path(), parts, extra);
 }
 
+namespace {
+
+// The caller's "extra" JSON of a training checkpoint, from its header alone.
+nlohmann::json checkpoint_extra(const std::string& path) {
+  safetensors::Metadata meta = safetensors::load_metadata(path);
+  auto it = meta.find("cohort.checkpoint");
+  if (it == meta.end()) throw IOError(fmt::format("'{}' is not a cohort training checkpoint", path));
+  try {
+    return nlohmann::json::parse(it->second).at("extra");
+  } catch (const nlohmann::json::exception& e) {
+    throw IOError(fmt::format("'{}': malformed checkpoint metadata: {}", path, e.what()));
+  }
+}
+
+}  // namespace
+
+bool Trainer::past_end(const Position& pos) const {
+  const std::vector<StageSpec> stages = strategy_->stages();
+  if (pos.stage + 1 < stages.size()) return false;
+  if (pos.stage >= stages.size()) return true;
+  const StageSpec& last = stages.back();
+  if (last.iterations) return pos.stage_step >= last.length;
+  return pos.epoch >= last.length;
+}
+
+bool Trainer::checkpoint_is_complete() const {
+  nlohmann::json extra = checkpoint_extra(checkpoint_path());
+  Position pos;
+  pos.stage = extra.at("stage").get<size_t>();
+  pos.epoch = extra.at("epoch");
+  pos.stage_step = extra.at("stage_step");
+  return past_end(pos);
+}
+
 Trainer::Position Trainer::load_checkpoint() {
   // The stage decides which optimisers exist, so read it before restoring.
-  safetensors::Contents raw = safetensors::load(checkpoint_path());
-  auto meta = raw.metadata.find("cohort.checkpoint");
-  if (meta == raw.metadata.end())
-    throw IOError(fmt::format("'{}' is not a cohort training checkpoint", checkpoint_path()));
-  nlohmann::json extra = nlohmann::json::parse(meta->second).at("extra");
+  nlohmann::json extra = checkpoint_extra(checkpoint_path());
   Position pos;
   pos.stage = extra.at("stage").get<size_t>();
   COHORT_CHECK(pos.stage < strategy_->stages().size(), "resume: checkpoint stage {} does not exist in strategy {}",
@@ -126,16 +157,27 @@ TrainResult Trainer::run() {
   StageContext ctx{&cfg_, steps_per_epoch};
   const bool sched_iters = cfg_.schedule.unit == "iteration";
 
+  TrainResult result;
   Position pos;
   bool resumed = false;
   if (options_.resume) {
+    if (checkpoint_is_complete()) {
+      result.already_complete = true;
+      result.message = fmt::format("the run in {} is already complete ({} {} of stage '{}'): nothing to do",
+                                   options_.out_dir, stages.back().length,
+                                   stages.back().iterations ? "iterations" : "epochs", stages.back().name);
+      say(result.message);
+      return result;
+    }
     pos = load_checkpoint();
     resumed = true;
+    // The records after the checkpoint (a killed partial epoch) are redone by this run.
+    rewind_metrics(options_.out_dir + "/metrics.jsonl", pos.global_step);
     say(fmt::format("resumed from {} at stage '{}', epoch {}, step {}", checkpoint_path(),
                     stages[pos.stage].name, pos.epoch + 1, pos.global_step));
   }
+  log_ = std::make_unique<MetricsLog>(options_.out_dir, options_.resume);
 
-  TrainResult result;
   int64_t epochs_this_run = 0;
   for (; pos.stage < stages.size(); ++pos.stage) {
     const StageSpec& stage = stages[pos.stage];
@@ -184,7 +226,7 @@ TrainResult Trainer::run() {
                 "checkpoint ({}) is kept", nets[k]->name, v, stage.name, pos.epoch + 1, pos.global_step,
                 std::filesystem::exists(checkpoint_path()) ? checkpoint_path() : "none yet");
             say("error: " + result.message);
-            log_->write({{"type", "error"}, {"message", result.message}});
+            log_->write({{"type", "error"}, {"step", pos.global_step}, {"message", result.message}});
             return result;
           }
           totals.push_back(v);
@@ -285,7 +327,8 @@ TrainResult Trainer::run() {
     summary.push_back({{"network", r.network}, {"parameters", r.parameters}, {"best_top1", r.best_top1},
                        {"best_epoch", r.best_epoch}, {"final_top1", r.final_top1},
                        {"final_entropy", r.final_entropy}});
-  log_->write({{"type", "summary"}, {"networks", summary}, {"ensemble_best_top1", ensemble_best_}});
+  log_->write({{"type", "summary"}, {"step", pos.global_step}, {"networks", summary},
+               {"ensemble_best_top1", ensemble_best_}});
   // Each network's final weights on their own (PyTorch-compatible names): for `cohort eval`, as a
   // KD/FSP teacher (`strategy.teacher_weights`) or for loading in PyTorch. Written atomically.
   for (Network* n : final_nets) nn::save_weights(*n->model, options_.out_dir + "/" + n->name + ".safetensors");

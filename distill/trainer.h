@@ -9,6 +9,8 @@
 // strategy's state and the loader position, from which `resume` continues bit-exactly on the CPU.
 // A non-finite loss stops the run with a message naming the network and step; the last good
 // checkpoint is kept. The only host syncs are the loss reads at log steps and evaluation.
+// Resuming rewinds metrics.jsonl to the checkpoint's step (the records of a killed partial epoch
+// go), and resuming a complete run changes nothing (TrainResult::already_complete).
 #pragma once
 
 #include <functional>
@@ -49,6 +51,7 @@ struct TrainResult {
   double ensemble_best_top1 = 0;
   bool stopped_on_nan = false;
   bool interrupted = false;  // stop_after_epochs reached
+  bool already_complete = false;  // resumed from a checkpoint past the end of the run: nothing done
   std::string message;  // why the run stopped early, if it did
 };
 
@@ -57,6 +60,10 @@ class Trainer {
   Trainer(RunConfig cfg, TrainerOptions options);
   ~Trainer();
   TrainResult run();
+
+  // Resuming: whether the checkpoint is at the end of the run as the config now defines it (its
+  // last stage done), so run() would change nothing. Reads only the checkpoint's metadata.
+  bool checkpoint_is_complete() const;
 
   // Evaluates the strategy's evaluated() networks (and their ensemble) on the test loader.
   EvalReport evaluate();
@@ -68,6 +75,7 @@ class Trainer {
   struct Position;
   void save_checkpoint(const Position& pos);
   Position load_checkpoint();
+  bool past_end(const Position& pos) const;
   void say(const std::string& line) const;
 
   RunConfig cfg_;

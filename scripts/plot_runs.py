@@ -2,7 +2,8 @@
 """Accuracy and loss curves per epoch from cohort runs' metrics.jsonl (used by `cohort plot`).
 
 usage: plot_runs.py --out curves.png RUN_DIR [RUN_DIR ...]
-One line per (run, network): test top-1 by epoch (left) and the train CE by epoch (right).
+One line per (run, network) and a dashed one for the ensemble: test top-1 by epoch (left) and
+the train CE by epoch (right).
 Needs matplotlib (Debian: python3-matplotlib).
 """
 import argparse
@@ -24,6 +25,38 @@ def load(run):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def curves(records):
+    """Per network (and "ensemble" when the run has one): the eval records' epochs, test top-1
+    and train CE, in log order. The x axis is the record's epoch, never its position: a resumed
+    run's log holds each epoch once, but positions would not say which epoch a point is."""
+    evals = [r for r in records if r.get("type") == "eval"]
+    # Multi-stage runs (fsp, fitnet, kd with a teacher stage) count epochs per stage: continue
+    # each stage's epochs after the previous stages' last one.
+    offset, stage_end, total = {}, {}, 0
+    for r in evals:
+        stage = r.get("stage", "")
+        if stage not in offset:
+            offset[stage] = total
+        stage_end[stage] = max(stage_end.get(stage, 0), r["epoch"])
+        total = offset[stage] + stage_end[stage]
+
+    def epoch(r):
+        return offset[r.get("stage", "")] + r["epoch"]
+
+    nets = sorted({n for r in evals for n in r.get("networks", {})})
+    out = {}
+    for net in nets:
+        rows = [r for r in evals if net in r.get("networks", {})]
+        out[net] = {"epoch": [epoch(r) for r in rows],
+                    "top1": [r["networks"][net]["top1"] for r in rows],
+                    "train_ce": [r.get("train_ce", {}).get(net) for r in rows]}
+    ens = [r for r in evals if "ensemble" in r]
+    if ens:
+        out["ensemble"] = {"epoch": [epoch(r) for r in ens], "top1": [r["ensemble"]["top1"] for r in ens],
+                           "train_ce": [None for _ in ens]}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="curves.png")
@@ -32,21 +65,17 @@ def main():
     fig, (acc, loss) = plt.subplots(1, 2, figsize=(12, 4.5))
     for run in args.runs:
         label = os.path.basename(os.path.normpath(run))
-        evals = [r for r in load(run) if r.get("type") == "eval"]
-        nets = sorted({n for r in evals for n in r.get("networks", {})})
-        for net in nets:
-            pts = [(r["epoch"] if "epoch" in r else i, r["networks"][net]["top1"])
-                   for i, r in enumerate(evals) if net in r.get("networks", {})]
-            xs = list(range(1, len(pts) + 1))
-            acc.plot(xs, [p[1] for p in pts], label=f"{label}/{net}")
-            ce = [r.get("train_ce", {}).get(net) for r in evals]
-            if any(c is not None for c in ce):
-                loss.plot(xs, [c if c is not None else float("nan") for c in ce], label=f"{label}/{net}")
-    acc.set_xlabel("evaluation (epoch)")
+        for net, c in curves(load(run)).items():
+            style = "--" if net == "ensemble" else "-"
+            acc.plot(c["epoch"], c["top1"], style, label=f"{label}/{net}")
+            if any(v is not None for v in c["train_ce"]):
+                loss.plot(c["epoch"], [v if v is not None else float("nan") for v in c["train_ce"]],
+                          label=f"{label}/{net}")
+    acc.set_xlabel("epoch")
     acc.set_ylabel("test top-1 (%)")
     acc.grid(alpha=0.3)
     acc.legend(fontsize=7)
-    loss.set_xlabel("evaluation (epoch)")
+    loss.set_xlabel("epoch")
     loss.set_ylabel("train cross-entropy")
     loss.grid(alpha=0.3)
     loss.legend(fontsize=7)

@@ -9,6 +9,7 @@
 #include "distill/trainer.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/config_yaml.h"
+#include "examples/cli/run_dir.h"
 
 namespace cohort::cli {
 
@@ -29,18 +30,6 @@ struct TrainArgs {
   bool overwrite = false;
 };
 
-bool holds_run(const std::string& dir) {
-  return std::filesystem::exists(dir + "/metrics.jsonl") || std::filesystem::exists(dir + "/checkpoint.safetensors");
-}
-
-// The default run directory: runs/<name>, or runs/<name>-2, -3, ... so an earlier run is never
-// overwritten by a new one.
-std::string fresh_run_dir(const std::string& name) {
-  std::string dir = "runs/" + name;
-  for (int i = 2; holds_run(dir); ++i) dir = fmt::format("runs/{}-{}", name, i);
-  return dir;
-}
-
 std::string now_iso() {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char buf[32];
@@ -51,35 +40,62 @@ std::string now_iso() {
 int run_train(const TrainArgs& a) {
   std::string out = a.out;
   std::string config_path = a.config;
-  if (!a.resume.empty()) {
+  const bool resume = !a.resume.empty();
+  if (resume) {
     out = a.resume;
     // A resumed run keeps its resolved config unless another is given explicitly.
     if (config_path.empty()) config_path = a.resume + "/config.yaml";
-    if (!std::filesystem::exists(a.resume + "/checkpoint.safetensors"))
-      throw IOError(fmt::format("--resume {}: no checkpoint.safetensors in that directory", a.resume));
+    if (!has_checkpoint(a.resume))
+      throw IOError(fmt::format("--resume {}: no checkpoint.safetensors there (the run stopped before its first "
+                                "checkpoint, or is not a run); start it again with --config {}/config.yaml --out {} "
+                                "--overwrite", a.resume, a.resume, a.resume));
   }
   if (config_path.empty()) throw ValueError("train: --config FILE is required (or --resume DIR)");
   distill::RunConfig cfg = load_config(config_path, a.sets);
+  if (resume) check_resume_changes(load_config(a.resume + "/config.yaml", {}), cfg, a.resume);
   if (!a.device.empty()) cfg.device = a.device;
-  if (out.empty()) out = fresh_run_dir(cfg.name);
-  else if (a.resume.empty() && holds_run(out) && !a.overwrite)
-    throw ValueError(fmt::format("train: '{}' already holds a run (metrics.jsonl / checkpoint); continue it "
-                                 "with --resume {}, choose another --out, or pass --overwrite", out, out));
+  const bool claimed = out.empty();
+  if (claimed) {
+    out = claim_fresh_run_dir(cfg.name);
+  } else if (!resume && holds_run(out) && !a.overwrite) {
+    // One consistent way on: --resume needs a checkpoint; without one only --overwrite helps.
+    if (has_checkpoint(out))
+      throw ValueError(fmt::format("train: '{}' already holds a run (metrics.jsonl / checkpoint); continue it "
+                                   "with --resume {}, choose another --out, or pass --overwrite", out, out));
+    throw ValueError(fmt::format("train: '{}' already holds a run that stopped before its first checkpoint, so it "
+                                 "cannot be resumed; start it again with --overwrite or choose another --out", out));
+  }
   Device device = resolve_device(cfg.device);
 
   std::filesystem::create_directories(out);
-  safetensors::write_file_atomically(out + "/config.yaml", dump_config(cfg));
-  nlohmann::json run = {{"seed", cfg.seed}, {"device", device.str()}, {"config", config_path},
-                        {"overrides", a.sets}, {"resumed", !a.resume.empty()}, {"started", now_iso()}};
+  if (a.overwrite && !resume && holds_run(out)) clear_run_dir(out);  // before anything new is written
+  if (int n = remove_stale_temp_files(out))
+    std::printf("cohort train: removed %d temporary file(s) left by an interrupted write in %s\n", n, out.c_str());
+  nlohmann::json start = {{"seed", cfg.seed}, {"device", device.str()}, {"config", config_path},
+                          {"overrides", a.sets}, {"resumed", resume}, {"started", now_iso()}};
   std::printf("cohort train: %s (%s) on %s -> %s\n", cfg.name.c_str(), cfg.strategy.name.c_str(),
               device.str().c_str(), out.c_str());
-  distill::Trainer trainer(cfg, {.out_dir = out, .resume = !a.resume.empty(), .device = device, .print = {}});
-  run["dataset"] = trainer.data().dataset;
-  if (!trainer.data().note.empty()) run["note"] = trainer.data().note;
-  safetensors::write_file_atomically(out + "/run.json", run.dump(2) + "\n");
-  distill::TrainResult result = trainer.run();
+  std::unique_ptr<distill::Trainer> trainer;
+  try {
+    trainer = std::make_unique<distill::Trainer>(
+        cfg, distill::TrainerOptions{.out_dir = out, .resume = resume, .device = device, .print = {}});
+  } catch (...) {
+    std::error_code ignored;
+    if (claimed) std::filesystem::remove(out, ignored);  // still empty: give the name back
+    throw;
+  }
+  if (resume && trainer->checkpoint_is_complete()) {
+    std::printf("cohort train: the run in %s is already complete; nothing changed (to train it longer: "
+                "--resume %s --set train.epochs=N)\n", out.c_str(), out.c_str());
+    return 0;
+  }
+  safetensors::write_file_atomically(out + "/config.yaml", dump_config(cfg));
+  start["dataset"] = trainer->data().dataset;
+  if (!trainer->data().note.empty()) start["note"] = trainer->data().note;
+  safetensors::write_file_atomically(out + "/run.json", append_start(out, start).dump(2) + "\n");
+  distill::TrainResult result = trainer->run();
   if (result.stopped_on_nan) return 3;
-  std::printf("metrics: %s/metrics.jsonl  checkpoint: %s\n", out.c_str(), trainer.checkpoint_path().c_str());
+  std::printf("metrics: %s/metrics.jsonl  checkpoint: %s\n", out.c_str(), trainer->checkpoint_path().c_str());
   return 0;
 }
 
