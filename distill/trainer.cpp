@@ -113,11 +113,15 @@ bool Trainer::past_end(const Position& pos) const {
 }
 
 bool Trainer::checkpoint_is_complete() const {
-  nlohmann::json extra = checkpoint_extra(checkpoint_path());
+  const nlohmann::json extra = checkpoint_extra(checkpoint_path());
   Position pos;
-  pos.stage = extra.at("stage").get<size_t>();
-  pos.epoch = extra.at("epoch");
-  pos.stage_step = extra.at("stage_step");
+  try {
+    pos.stage = extra.at("stage").get<size_t>();
+    pos.epoch = extra.at("epoch").get<int64_t>();
+    pos.stage_step = extra.at("stage_step").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw IOError(fmt::format("'{}': malformed checkpoint position: {}", checkpoint_path(), e.what()));
+  }
   return past_end(pos);
 }
 
