@@ -6,28 +6,8 @@ cohort=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-passed=0
-
-# expect CODE PATTERN -- command...: exit code must be CODE ("nonzero" for any failure) and the
-# combined output must match PATTERN (grep -E).
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  local ok=1
-  if [ "$code" = nonzero ]; then [ $rc -ne 0 ] || ok=0; else [ $rc -eq "$code" ] || ok=0; fi
-  echo "$out" | grep -Eq -- "$pattern" || ok=0
-  if [ $ok -eq 1 ]; then
-    passed=$((passed + 1))
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $* (exit $rc, wanted $code and /$pattern/)"
-    echo "$out" | head -20 | sed 's/^/    /'
-  fi
-}
+# shellcheck source=tests/cli/expect.sh
+source "$src/tests/cli/expect.sh"
 
 expect 0 "train" -- "$cohort" --help
 expect 0 "--config" -- "$cohort" train --help

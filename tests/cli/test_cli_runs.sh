@@ -9,33 +9,8 @@ src=$2
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-passed=0
-
-# expect CODE PATTERN -- command...: exit code CODE and combined output matching PATTERN (grep -E).
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  local ok=1
-  [ $rc -eq "$code" ] || ok=0
-  echo "$out" | grep -Eq -- "$pattern" || ok=0
-  if [ $ok -eq 1 ]; then
-    passed=$((passed + 1))
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $* (exit $rc, wanted $code and /$pattern/)"
-    echo "$out" | head -20 | sed 's/^/    /'
-  fi
-}
-# check DESCRIPTION -- command...: the command must succeed.
-check() {
-  local what=$1
-  shift 2
-  if "$@"; then passed=$((passed + 1)); else failures=$((failures + 1)); echo "FAILED: $what"; fi
-}
+# shellcheck source=tests/cli/expect.sh
+source "$src/tests/cli/expect.sh"
 count() { grep -c -- "$1" "$2"; }
 
 cat > "$tmp/tiny.yaml" <<'YAML'

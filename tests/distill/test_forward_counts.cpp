@@ -7,6 +7,7 @@
 #include "distill/data_setup.h"
 #include "distill/strategies.h"
 #include "distill/strategy_common.h"
+#include "tests/support/tiny_run.h"
 
 using namespace cohort;
 using namespace cohort::distill;
@@ -31,27 +32,15 @@ class CountingModel : public nn::Model {
 };
 
 RunConfig config(const std::string& strategy) {
-  RunConfig c;
-  c.seed = 5;
-  c.device = "cpu";
-  c.data.dataset = "synthetic";
-  c.data.synthetic_classes = 4;
+  RunConfig c = test::tiny_run_config(strategy);
   c.data.synthetic_train = 64;
-  c.data.synthetic_test = 32;
-  c.data.batch_size = 16;
-  c.data.workers = 0;
-  c.data.augment = false;
   // FSP pairs and FitNet hint taps need stage taps: the CIFAR ResNets have them.
-  for (int i = 0; i < 2; ++i) c.networks.push_back({"resnet8", fmt::format("net{}", i), ""});
-  c.optimizer.lr = 0.01;
-  c.schedule.name = "constant";
-  c.strategy.name = strategy;
+  for (NetworkConfig& n : c.networks) n.model = "resnet8";
   c.strategy.teacher_model = "resnet8";
   c.strategy.teacher_epochs = 1;  // stage 0 trains the teacher: its own stage is counted too
   c.strategy.stage1_length = 1;
   c.strategy.stage1_lr = 0.001;
   c.strategy.hint_index = 1;
-  c.train.epochs = 1;
   return c;
 }
 

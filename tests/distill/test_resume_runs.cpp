@@ -9,6 +9,7 @@
 #include "distill/metrics_rewind.h"
 #include "distill/run_log.h"
 #include "distill/trainer.h"
+#include "tests/support/tiny_run.h"
 #include "tests/support/torch_refs.h"
 
 using namespace cohort;
@@ -18,23 +19,8 @@ using Catch::Contains;
 namespace {
 
 RunConfig tiny_dml() {
-  RunConfig c;
-  c.name = "resume-runs";
-  c.seed = 3;
-  c.device = "cpu";
-  c.data.dataset = "synthetic";
-  c.data.synthetic_classes = 4;
-  c.data.synthetic_train = 128;
-  c.data.synthetic_test = 64;
-  c.data.batch_size = 32;
-  c.data.workers = 0;
-  c.data.augment = false;
-  for (int i = 0; i < 2; ++i) c.networks.push_back({"cnn-small", fmt::format("net{}", i), ""});
-  c.optimizer.lr = 0.01;
-  c.schedule.name = "constant";
-  c.strategy.name = "dml";
-  c.train.epochs = 2;
-  c.train.log_every = 1;
+  RunConfig c = test::tiny_run_config("dml");
+  c.data.synthetic_train = 128;  // 4 steps per epoch
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include "distill/strategies.h"
 #include "distill/strategy_common.h"
 #include "distill/trainer.h"
+#include "tests/support/tiny_run.h"
 #include "tests/support/tolerance.h"
 #include "tests/support/torch_refs.h"
 
@@ -20,24 +21,7 @@ using namespace cohort::distill;
 namespace {
 
 RunConfig tiny_config(const std::string& strategy, int64_t networks = 2) {
-  RunConfig c;
-  c.name = "test-" + strategy;
-  c.seed = 7;
-  c.device = "cpu";
-  c.data.dataset = "synthetic";
-  c.data.synthetic_classes = 4;
-  c.data.synthetic_train = 512;
-  c.data.synthetic_test = 128;
-  c.data.batch_size = 32;
-  c.data.workers = 0;
-  c.data.augment = false;
-  for (int64_t i = 0; i < networks; ++i) c.networks.push_back({"cnn-small", fmt::format("net{}", i), ""});
-  c.optimizer.lr = 0.01;  // cnn-small (0.5M parameters) on 512 synthetic images: higher rates overshoot
-  c.schedule.name = "constant";
-  c.strategy.name = strategy;
-  c.train.epochs = 2;
-  c.train.log_every = 1;
-  return c;
+  return test::tiny_run_config(strategy, networks);
 }
 
 std::string run_dir(const std::string& name) {

@@ -8,7 +8,7 @@
 #include "core/safetensors.h"
 #include "layers/models/registry.h"
 #include "layers/weights.h"
-#include "tests/support/tolerance.h"
+#include "tests/support/torch_refs.h"
 
 using namespace cohort;
 using Catch::Matchers::Contains;
