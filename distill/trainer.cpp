@@ -216,10 +216,13 @@ TrainResult Trainer::run() {
         if (sched_iters)
           for (Network* n : nets) n->scheduler->step();
 
-        const bool log_now = pos.global_step % cfg_.train.log_every == 0 || options_.device.is_cpu();
+        // The last step of an epoch is always read too: NaN weights must never reach the checkpoint
+        // written right after it, which a NaN stop later calls "the last good checkpoint".
+        const bool epoch_end = pos.batch >= steps_per_epoch || pos.stage_step >= total_steps;
+        const bool log_now = pos.global_step % cfg_.train.log_every == 0 || options_.device.is_cpu() || epoch_end;
         if (!log_now) continue;
-        // Loss values: the one host read of a training step, only at log steps (every step on the
-        // CPU, where it costs nothing, so a NaN is caught at once).
+        // Loss values: the one host read of a training step, only at log steps and epoch ends
+        // (every step on the CPU, where it costs nothing, so a NaN is caught at once).
         std::vector<double> totals;
         for (size_t k = 0; k < nets.size(); ++k) {
           double v = losses.total[k].item();

@@ -8,7 +8,8 @@
 // checkpoint_every epochs an atomic checkpoint holding weights, optimisers, schedules, the
 // strategy's state and the loader position, from which `resume` continues bit-exactly on the CPU.
 // A non-finite loss stops the run with a message naming the network and step; the last good
-// checkpoint is kept. The only host syncs are the loss reads at log steps and evaluation.
+// checkpoint is kept. The only host syncs are the loss reads at log steps, at the last step of
+// each epoch (so no checkpoint holds NaN weights) and evaluation.
 // Resuming rewinds metrics.jsonl to the checkpoint's step (the records of a killed partial epoch
 // go), and resuming a complete run changes nothing (TrainResult::already_complete).
 #pragma once
