@@ -44,14 +44,7 @@ expect 1 "no checkpoint" -- "$cohort" train --resume "$tmp"
 expect nonzero "cannot be read|does not exist|not exist" -- "$cohort" eval --weights /nonexistent.safetensors --model resnet8 --data synthetic
 
 # A real (tiny) run, then the same --out again: an earlier run is never overwritten silently.
-cat > "$tmp/tiny.yaml" <<'YAML'
-name: tiny
-device: cpu
-data: {dataset: synthetic, synthetic_classes: 10, synthetic_train: 128, synthetic_test: 64, batch_size: 32, workers: 0}
-networks: [cnn-small, cnn-small]
-strategy: {name: dml}
-train: {epochs: 1}
-YAML
+cp "$src/tests/cli/tiny-dml.yaml" "$tmp/tiny.yaml"
 expect 0 "best top-1" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7"
 expect 1 "already holds a run.*--resume" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7"
 expect 0 "best top-1" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r7" --overwrite

@@ -13,14 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 source "$src/tests/cli/expect.sh"
 count() { grep -c -- "$1" "$2"; }
 
-cat > "$tmp/tiny.yaml" <<'YAML'
-name: tiny
-device: cpu
-data: {dataset: synthetic, synthetic_classes: 10, synthetic_train: 128, synthetic_test: 64, batch_size: 32, workers: 0}
-networks: [cnn-small, cnn-small]
-strategy: {name: dml}
-train: {epochs: 1, log_every: 1}
-YAML
+cp "$src/tests/cli/tiny-dml.yaml" "$tmp/tiny.yaml"
 expect 0 "best top-1" -- "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/r1"
 
 # 1. Weights with a NaN are refused by eval unless asked; asked, they do not score.
