@@ -1,5 +1,7 @@
 #include "layers/weights.h"
 
+#include <map>
+
 #include "core/error.h"
 #include "core/safetensors.h"
 
@@ -11,14 +13,42 @@ void save_weights(const Module& module, const std::string& path) {
   safetensors::save(path, tensors, {{"format", "pt"}});
 }
 
-void load_weights(Module& module, const std::string& path, bool strict) {
+LoadReport load_weights(Module& module, const std::string& path, bool strict, const KeyRenamer& rename) {
   safetensors::Contents contents = safetensors::load(path);  // its errors name the file
-  NamedTensors state(contents.tensors.begin(), contents.tensors.end());
+  LoadReport report;
+  std::map<std::string, int> widened;  // stored dtype -> count
+  for (const auto& [name, tag] : contents.widened) ++widened[tag];
+  for (const auto& [tag, n] : widened)
+    report.notes.push_back(fmt::format("'{}': widened {} {} tensor(s) to f32", path, n, tag));
+
+  std::map<std::string, DType> own;
+  for (const auto& [name, t] : module.state_dict()) own.emplace(name, t.dtype());
+  NamedTensors state;
+  std::map<std::string, std::string> renamed_from;
+  std::map<std::string, int> converted;  // "F64 to f32" -> count
+  for (const auto& [stored, t] : contents.tensors) {
+    const std::string name = rename ? rename(stored) : stored;
+    if (auto [it, fresh] = renamed_from.emplace(name, stored); !fresh)
+      throw ValueError(fmt::format("load_weights '{}': tensors '{}' and '{}' both map to '{}'", path, it->second,
+                                   stored, name));
+    Tensor value = t;
+    // A precision the module does not compute in: convert, as model.load_state_dict(...) would
+    // by copying into the module's tensors.
+    auto it = own.find(name);
+    if (it != own.end() && is_floating(t.dtype()) && is_floating(it->second) && t.dtype() != it->second) {
+      value = t.to(it->second);
+      ++converted[fmt::format("{} to {}", dtype_name(t.dtype()), dtype_name(it->second))];
+    }
+    state.emplace_back(name, value);
+  }
+  for (const auto& [what, n] : converted)
+    report.notes.push_back(fmt::format("'{}': converted {} tensor(s) from {}", path, n, what));
   try {
     module.load_state_dict(state, strict);
   } catch (const ValueError& e) {
     throw ValueError(fmt::format("load_weights '{}': {}", path, e.what()));
   }
+  return report;
 }
 
 }  // namespace cohort::nn

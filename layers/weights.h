@@ -3,7 +3,9 @@
 // written from a PyTorch state_dict loads here.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "layers/module.h"
 
@@ -13,10 +15,20 @@ namespace cohort::nn {
 // metadata {"format": "pt"} as the safetensors Python package writes it.
 void save_weights(const Module& module, const std::string& path);
 
+// Maps a file's tensor name to the module's (weights from other zoos, layers/models/zoo_formats.h).
+using KeyRenamer = std::function<std::string(const std::string&)>;
+
+// What a load changed on the way, in words for the user ("widened 42 F16 tensors to f32").
+struct LoadReport {
+  std::vector<std::string> notes;
+};
+
 // Reads `path` and copies its tensors into the module in place (Module::load_state_dict; the
-// module may live on any device). Errors (unreadable/corrupt file, missing, unexpected or
-// mismatched tensors) name the file, the tensor and the problem. strict = false tolerates
-// missing and unexpected tensors.
-void load_weights(Module& module, const std::string& path, bool strict = true);
+// module may live on any device). Floating tensors of another precision (F64, F16, BF16 files for
+// an f32 model) are converted to the module's dtype, and the report says so. Errors
+// (unreadable/corrupt file, missing, unexpected or mismatched tensors) name the file, the tensor
+// and the problem. strict = false tolerates missing and unexpected tensors. `rename`, when given,
+// maps each name of the file first.
+LoadReport load_weights(Module& module, const std::string& path, bool strict = true, const KeyRenamer& rename = {});
 
 }  // namespace cohort::nn

@@ -1,4 +1,4 @@
-// cohort train --config FILE [--set key=value ...] [--out DIR] [--device D] [--resume DIR]
+// cohort train --config FILE [--set key=value ...] [--out DIR] [--device D] [--resume DIR] [--dry-run]
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -9,6 +9,7 @@
 #include "distill/trainer.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/config_yaml.h"
+#include "examples/cli/dry_run.h"
 
 namespace cohort::cli {
 
@@ -27,6 +28,7 @@ struct TrainArgs {
   std::string config, out, device, resume;
   std::vector<std::string> sets;
   bool overwrite = false;
+  bool dry_run = false;
 };
 
 bool holds_run(const std::string& dir) {
@@ -61,6 +63,7 @@ int run_train(const TrainArgs& a) {
   if (config_path.empty()) throw ValueError("train: --config FILE is required (or --resume DIR)");
   distill::RunConfig cfg = load_config(config_path, a.sets);
   if (!a.device.empty()) cfg.device = a.device;
+  if (a.dry_run) return print_dry_run(cfg, resolve_device(cfg.device));
   if (out.empty()) out = fresh_run_dir(cfg.name);
   else if (a.resume.empty() && holds_run(out) && !a.overwrite)
     throw ValueError(fmt::format("train: '{}' already holds a run (metrics.jsonl / checkpoint); continue it "
@@ -94,6 +97,7 @@ Command add_train(CLI::App& app) {
   app.add_option("--resume", args->resume, "continue the run in this directory from its checkpoint")
       ->check(CLI::ExistingDirectory);
   app.add_flag("--overwrite", args->overwrite, "start afresh in an --out directory that already holds a run");
+  app.add_flag("--dry-run", args->dry_run, "print the resolved config, the data and the models' sizes, and exit");
   return [args] { return run_train(*args); };
 }
 
