@@ -160,6 +160,22 @@ expect 1 "'mnist/train' images are 28x28x1 but 'mnist/test' images are 32x32x1" 
   "$cohort" train --config "$tmp/mnist.yaml" --set data.root="$tmp/mnistsz" --out "$tmp/c15"
 
 # ---- the CLI a researcher expects ----
+# Progress: a line after the first step (log_every is 50 here, the run has 4 steps), with lr,
+# running train top-1, elapsed time and the whole run's ETA; eval lines with the test loss; the
+# summary with top-5 and the wall time.
+expect 0 "step 1/4 loss.*\\| lr 0\\.1 \\| train top-1 cnn-small_0 [0-9.]+% cnn-small_1 [0-9.]+% \\|.*\\| elapsed [0-9]+s \\| ETA [0-9]+s \\(run\\).*eval: cnn-small_0 [0-9.]+% \\(test loss [0-9.]+\\).*final top5.*wall time [0-9]+s" -- \
+  "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/progress"
+# Weights from another zoo: RepDistiller's resnet8 names (no num_batches_tracked), and the same
+# file in F16: detected and converted, each said.
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  /usr/bin/python3 "$src/tests/python/ref_zoo_weights.py" "$tmp" >/dev/null
+  expect 0 "weights format 'repdistiller' detected: fc.* -> linear.*.*resnet8 \\($tmp/zoo_resnet8_weights.safetensors\\) on synthetic/test" -- \
+    "$cohort" eval --weights "$tmp/zoo_resnet8_weights.safetensors" --model resnet8 --data synthetic --device cpu --limit 16
+  expect 0 "weights format 'repdistiller' detected.*widened [0-9]+ F16 tensor\\(s\\) to f32" -- \
+    "$cohort" eval --weights "$tmp/zoo_resnet8_weights_f16.safetensors" --model resnet8 --data synthetic --device cpu --limit 16
+  expect 1 "missing key\\(s\\)" -- "$cohort" eval --weights "$tmp/zoo_resnet8_weights.safetensors" --model resnet8 \
+    --data synthetic --device cpu --weights-format cohort
+fi
 expect 0 "^cohort [0-9]+\.[0-9]+\.[0-9]+" -- "$cohort" --version
 expect 0 "resolved config.*name: tiny.*cnn-small_0 +cnn-small +0\.[0-9]+M parameters.*dry run: nothing trained" -- \
   "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/dry" --dry-run
