@@ -1,7 +1,9 @@
 #include "core/safetensors.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -28,6 +30,35 @@ bool parse_dtype(const std::string& tag, DType* out) {
   else if (tag == "U8") *out = DType::u8;
   else return false;
   return true;
+}
+
+// IEEE 754 binary16 -> binary32, exactly (subnormals, infinities and NaN included).
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
+  uint32_t bits;
+  if (exponent == 0x1F) {
+    bits = sign | 0x7F800000u | (mantissa << 13);
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {
+    bits = sign;
+  } else {  // subnormal: m · 2^-24, exact in f32
+    float v = std::ldexp(static_cast<float>(mantissa), -24);
+    std::memcpy(&bits, &v, 4);
+    bits |= sign;
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+// bfloat16 is the upper half of a binary32.
+float bfloat16_to_float(uint16_t b) {
+  const uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
@@ -165,7 +196,9 @@ Contents load(const std::string& path) {
     if (!entry["dtype"].is_string()) bad("dtype is not a string");
     DType dtype;
     std::string tag = entry["dtype"].get<std::string>();
-    if (!parse_dtype(tag, &dtype)) bad(fmt::format("unsupported dtype '{}' (F32, F64, I64, U8 are)", tag));
+    const bool half = tag == "F16" || tag == "BF16";  // stored 2 bytes each, widened to f32
+    if (half) dtype = DType::f32;
+    else if (!parse_dtype(tag, &dtype)) bad(fmt::format("unsupported dtype '{}' (F32, F64, F16, BF16, I64, U8 are)", tag));
     Shape shape;
     if (!entry["shape"].is_array()) bad("shape is not an array");
     for (const auto& d : entry["shape"]) {
@@ -176,7 +209,7 @@ Contents load(const std::string& path) {
     if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
       bad("data_offsets must be [begin, end]");
     uint64_t begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
-    uint64_t expected = static_cast<uint64_t>(shape_numel(shape)) * dtype_size(dtype);
+    uint64_t expected = static_cast<uint64_t>(shape_numel(shape)) * (half ? 2 : dtype_size(dtype));
     if (end < begin || end - begin != expected)
       bad(fmt::format("data_offsets [{}, {}) hold {} bytes but {} {} needs {}", begin, end,
                       end - begin, tag, shape_str(shape), expected));
@@ -185,8 +218,16 @@ Contents load(const std::string& path) {
                       "file truncated?)", data_start + begin, data_start + end, data_size));
     Tensor t = Tensor::empty(shape, dtype);
     in.seekg(static_cast<std::streamoff>(data_start + begin));
-    in.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(expected));
+    std::vector<uint16_t> halves(half ? static_cast<size_t>(shape_numel(shape)) : 0);
+    in.read(half ? reinterpret_cast<char*>(halves.data()) : static_cast<char*>(t.raw_data()),
+            static_cast<std::streamsize>(expected));
     if (!in) bad(fmt::format("read failed at offset {}", data_start + begin));
+    if (half) {
+      float* dst = static_cast<float*>(t.raw_data());
+      for (size_t i = 0; i < halves.size(); ++i)
+        dst[i] = tag == "F16" ? half_to_float(halves[i]) : bfloat16_to_float(halves[i]);
+      out.widened[name] = tag;
+    }
     out.tensors.emplace(name, t);
   }
   return out;

@@ -21,10 +21,13 @@ using Metadata = std::map<std::string, std::string>;
 struct Contents {
   TensorMap tensors;  // on the CPU
   Metadata metadata;
+  // Tensors stored as F16 or BF16 (cohort computes in f32/f64): widened to F32 on load, exactly,
+  // and listed here as name -> stored dtype, so the caller can say so.
+  std::map<std::string, std::string> widened;
 };
 
 // Tensors may live on any device (copied to the host for writing). Supported dtypes: F32, F64,
-// I64, U8.
+// I64, U8; load() also reads F16 and BF16 (widened to F32).
 void save(const std::string& path, const TensorMap& tensors, const Metadata& metadata = {});
 Contents load(const std::string& path);
 // Only the header's "__metadata__" (no tensor data is read): cheap questions about big files.

@@ -39,6 +39,8 @@ MnistDataset::MnistDataset(const fs::path& root, MnistOptions options) : options
                               images_path_.string(), images.dims[0], labels_path_.string(), labels.dims[0]));
   }
   count_ = images.dims[0];
+  // An empty split would fail later, far away, as an index out of range.
+  if (count_ == 0) throw IOError(fmt::format("'{}' holds no images (its header counts 0)", images_path_.string()));
   rows_ = images.dims[1];
   cols_ = images.dims[2];
   if (rows_ == 0 || cols_ == 0) {

@@ -1,9 +1,11 @@
 #include "distill/config_fields.h"
 
 #include <charconv>
+#include <cmath>
 #include <sstream>
+#include <stdexcept>
 
-#include "core/error.h"
+#include "distill/config_error.h"
 
 namespace cohort::distill {
 
@@ -12,8 +14,7 @@ namespace {
 int64_t parse_int(const std::string& key, const std::string& v) {
   int64_t out = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  COHORT_CHECK(ec == std::errc() && end == v.data() + v.size(),
-               "config: '{}' expects an integer, got '{}'", key, v);
+  if (ec != std::errc() || end != v.data() + v.size()) config_fail(key, "'{}' expects an integer, got '{}'", key, v);
   return out;
 }
 
@@ -21,16 +22,20 @@ double parse_float(const std::string& key, const std::string& v) {
   try {
     size_t used = 0;
     double d = std::stod(v, &used);
-    if (used == v.size()) return d;
-  } catch (const std::exception&) {
+    // inf and nan parse, but no knob means anything with them: reject them here, by key.
+    if (used == v.size() && std::isfinite(d)) return d;
+    if (used == v.size()) config_fail(key, "'{}' expects a finite number, got '{}'", key, v);
+  } catch (const std::out_of_range&) {
+    config_fail(key, "'{}' expects a finite number, got '{}' (out of range)", key, v);
+  } catch (const std::invalid_argument&) {
   }
-  COHORT_FAIL("config: '{}' expects a number, got '{}'", key, v);
+  config_fail(key, "'{}' expects a number, got '{}'", key, v);
 }
 
 bool parse_bool(const std::string& key, const std::string& v) {
   if (v == "true" || v == "True" || v == "yes" || v == "on" || v == "1") return true;
   if (v == "false" || v == "False" || v == "no" || v == "off" || v == "0") return false;
-  COHORT_FAIL("config: '{}' expects true or false, got '{}'", key, v);
+  config_fail(key, "'{}' expects true or false, got '{}'", key, v);
 }
 
 std::vector<int64_t> parse_int_list(const std::string& key, const std::string& v) {
@@ -57,7 +62,7 @@ struct Table {
     fields.push_back({key, "int",
                       [&f, key](const std::string& v) {
                         int64_t x = parse_int(key, v);
-                        COHORT_CHECK(x >= 0, "config: '{}' must be >= 0, got {}", key, x);
+                        if (x < 0) config_fail(key, "'{}' must be >= 0, got {}", key, x);
                         f = static_cast<uint64_t>(x);
                       },
                       [&f] { return std::to_string(f); }});
@@ -168,31 +173,45 @@ std::vector<ConfigField> config_fields(RunConfig& c) {
   return t.fields;
 }
 
-void set_config_value(RunConfig& cfg, const std::string& key, const std::string& value) {
-  // networks.N.field: grow the list so a config or --set can add a network.
+namespace {
+
+// The field of `key`; `networks.N.*` with N == the number of networks adds one (a config or
+// --set extends the list one network at a time, so a typo in N cannot add several).
+ConfigField find_field(RunConfig& cfg, const std::string& key) {
   if (key.rfind("networks.", 0) == 0) {
     size_t dot = key.find('.', 9);
-    COHORT_CHECK(dot != std::string::npos, "config: '{}' should look like networks.<index>.<field>", key);
+    if (dot == std::string::npos) config_fail(key, "'{}' should look like networks.<index>.<field>", key);
     int64_t index = parse_int(key, key.substr(9, dot - 9));
-    COHORT_CHECK(index >= 0 && index < 64, "config: '{}': network index out of range", key);
-    if (cfg.networks.size() <= static_cast<size_t>(index))
-      cfg.networks.resize(static_cast<size_t>(index) + 1);
+    const auto count = static_cast<int64_t>(cfg.networks.size());
+    if (index < 0 || index > count)
+      config_fail(key, "'{}': network index {} is out of range: the config has {} network(s), so "
+                  "networks.{}.* may add the next one", key, index, count, count);
+    if (index == count) cfg.networks.emplace_back();
   }
-  for (ConfigField& f : config_fields(cfg)) {
-    if (f.key == key) {
-      f.set(value);
-      return;
-    }
-  }
+  for (ConfigField& f : config_fields(cfg))
+    if (f.key == key) return f;
   // Suggest keys sharing the section, so a typo is easy to fix.
   std::string section = key.substr(0, key.find('.'));
   std::vector<std::string> known;
   for (ConfigField& f : config_fields(cfg))
     if (f.key.rfind(section + ".", 0) == 0) known.push_back(f.key);
   if (known.empty())
-    COHORT_FAIL("config: unknown key '{}' (sections: name, seed, device, data, networks, optimizer, "
+    config_fail(key, "unknown key '{}' (sections: name, seed, device, data, networks, optimizer, "
                 "schedule, strategy, train)", key);
-  COHORT_FAIL("config: unknown key '{}'; known keys in '{}': {}", key, section, fmt::join(known, ", "));
+  config_fail(key, "unknown key '{}'; known keys in '{}': {}", key, section, fmt::join(known, ", "));
+}
+
+}  // namespace
+
+void set_config_value(RunConfig& cfg, const std::string& key, const std::string& value) {
+  find_field(cfg, key).set(value);
+}
+
+void set_config_list(RunConfig& cfg, const std::string& key, const std::vector<std::string>& items) {
+  ConfigField field = find_field(cfg, key);
+  if (field.type != "int-list")
+    config_fail(key, "'{}' expects a single {} value, got a list of {}", key, field.type, items.size());
+  field.set(fmt::format("{}", fmt::join(items, ",")));
 }
 
 }  // namespace cohort::distill

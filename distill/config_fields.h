@@ -21,7 +21,10 @@ struct ConfigField {
 
 // The fields of `cfg`, bound to its members (networks.N.* for each existing network).
 std::vector<ConfigField> config_fields(RunConfig& cfg);
-// Sets one key; `networks.N.*` grows the network list as needed. Throws ValueError.
+// Sets one key from its scalar text; `networks.N.*` with N equal to the number of networks adds
+// one. Throws ConfigError (distill/config_error.h) naming the key.
 void set_config_value(RunConfig& cfg, const std::string& key, const std::string& value);
+// Sets a list-valued key ("int-list") from its items; a list for a scalar key is a ConfigError.
+void set_config_list(RunConfig& cfg, const std::string& key, const std::vector<std::string>& items);
 
 }  // namespace cohort::distill

@@ -16,36 +16,56 @@ std::string resolve_root(const DataConfig& d) {
   return base.empty() ? d.root : base + "/" + d.root;
 }
 
+// Both splits hold examples of one image size: a model built for the training images would
+// otherwise be evaluated on others (or fail deep inside a layer).
+void check_splits_agree(const data::Dataset& train, const data::Dataset& test) {
+  for (const data::Dataset* split : {&train, &test})
+    if (split->size() == 0) throw IOError(fmt::format("dataset '{}' holds no examples", split->name()));
+  const data::Image a = train.get(0).image, b = test.get(0).image;
+  if (a.h != b.h || a.w != b.w || a.c != b.c)
+    throw IOError(fmt::format("'{}' images are {}x{}x{} but '{}' images are {}x{}x{} ({} vs {}): the training "
+                              "and test splits must have one image size", train.name(), a.h, a.w, a.c,
+                              test.name(), b.h, b.w, b.c, train.describe(0), test.describe(0)));
+}
+
 }  // namespace
+
+std::shared_ptr<data::Dataset> make_run_split(const RunConfig& cfg, const std::string& dataset,
+                                              const std::string& split) {
+  if (dataset != "synthetic") {
+    // Market-1501's test identities are disjoint from the training ones, so classification
+    // accuracy is measured on the training identities (re-ID CMC/mAP is future work).
+    const std::string real_split = dataset == "market1501" && split == "test" ? "train" : split;
+    return data::make_dataset(dataset, resolve_root(cfg.data), real_split);
+  }
+  data::DatasetOptions synthetic;
+  synthetic.synthetic_classes = cfg.data.synthetic_classes;
+  synthetic.seed = cfg.seed;
+  synthetic.synthetic_size = split == "train" ? cfg.data.synthetic_train : cfg.data.synthetic_test;
+  return data::make_dataset("synthetic", "", split, synthetic);
+}
 
 RunData make_run_data(const RunConfig& cfg, Device device) {
   const DataConfig& d = cfg.data;
   RunData out;
   std::shared_ptr<data::Dataset> train, test;
   out.dataset = d.dataset;
-  data::DatasetOptions synthetic;
-  synthetic.synthetic_classes = d.synthetic_classes;
-  synthetic.seed = cfg.seed;
   if (d.dataset != "synthetic") {
     try {
-      std::string root = resolve_root(d);
-      train = data::make_dataset(d.dataset, root, "train");
-      // Market-1501's test identities are disjoint from the training ones, so classification
-      // accuracy is measured on the training identities (re-ID CMC/mAP is future work).
-      test = d.dataset == "market1501" ? train : data::make_dataset(d.dataset, root, "test");
+      train = make_run_split(cfg, d.dataset, "train");
+      test = d.dataset == "market1501" ? train : make_run_split(cfg, d.dataset, "test");  // one read
     } catch (const IOError& e) {
       if (!d.fallback_to_synthetic) throw;
-      out.note = fmt::format("{} not found ({}); using the built-in synthetic dataset instead",
+      out.note = fmt::format("{} could not be loaded ({}); using the built-in synthetic dataset instead",
                              d.dataset, e.what());
       out.dataset = "synthetic";
     }
   }
   if (out.dataset == "synthetic") {
-    synthetic.synthetic_size = d.synthetic_train;
-    train = data::make_dataset("synthetic", "", "train", synthetic);
-    synthetic.synthetic_size = d.synthetic_test;
-    test = data::make_dataset("synthetic", "", "test", synthetic);
+    train = make_run_split(cfg, "synthetic", "train");
+    test = make_run_split(cfg, "synthetic", "test");
   }
+  check_splits_agree(*train, *test);
   out.num_classes = train->num_classes();
   data::Example first = train->get(0);
   out.channels = first.image.c;

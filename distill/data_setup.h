@@ -24,4 +24,10 @@ struct RunData {
 // built-in synthetic set is used instead and `note` says so; otherwise IOError.
 RunData make_run_data(const RunConfig& cfg, Device device);
 
+// One split ("train", "test") of `dataset` as a run of `cfg` reads it: the real data under
+// data.root, or the synthetic set with the config's classes, sizes and seed. No fallback and no
+// limit: `cohort eval --run` evaluates a run's networks on what it was trained on.
+std::shared_ptr<data::Dataset> make_run_split(const RunConfig& cfg, const std::string& dataset,
+                                              const std::string& split);
+
 }  // namespace cohort::distill

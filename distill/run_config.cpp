@@ -2,77 +2,129 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <set>
 
-#include "core/error.h"
+#include "distill/config_error.h"
 
 namespace cohort::distill {
 
 namespace {
 
+template <typename... Args>
+void require(bool ok, const std::string& key, fmt::format_string<Args...> format, Args&&... args) {
+  if (!ok) config_fail(key, format, std::forward<Args>(args)...);
+}
+
 void check_one_of(const std::string& key, const std::string& value,
                   std::initializer_list<const char*> allowed) {
   for (const char* a : allowed)
     if (value == a) return;
-  COHORT_FAIL("config: '{}' must be one of {}, got '{}'", key, fmt::join(allowed, "|"), value);
+  config_fail(key, "'{}' must be one of {}, got '{}'", key, fmt::join(allowed, "|"), value);
+}
+
+void check_positive(const std::string& key, int64_t value) {
+  require(value > 0, key, "'{}' must be > 0, got {}", key, value);
+}
+
+void check_non_negative(const std::string& key, double value) {
+  require(value >= 0.0, key, "'{}' must be >= 0, got {}", key, value);
+}
+
+// Adam's betas, as torch.optim.Adam checks them.
+void check_beta(const std::string& key, double value) {
+  require(value >= 0.0 && value < 1.0, key, "'{}' must be in [0, 1), got {}", key, value);
 }
 
 }  // namespace
 
 void RunConfig::validate() const {
-  COHORT_CHECK(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0,
-               "config: 'device' must be auto, cpu, cuda or cuda:N, got '{}'", device);
+  require(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0, "device",
+          "'device' must be auto, cpu, cuda or cuda:N, got '{}'", device);
   check_one_of("data.dataset", data.dataset,
                {"cifar10", "cifar100", "mnist", "fashion-mnist", "imagefolder", "market1501", "synthetic"});
-  COHORT_CHECK(data.batch_size > 0, "config: 'data.batch_size' must be > 0, got {}", data.batch_size);
-  COHORT_CHECK(data.eval_batch_size > 0, "config: 'data.eval_batch_size' must be > 0, got {}",
-               data.eval_batch_size);
-  COHORT_CHECK(data.workers >= 0 && data.workers <= 64, "config: 'data.workers' must be in [0, 64], got {}",
-               data.workers);
-  COHORT_CHECK(data.crop_padding >= 0, "config: 'data.crop_padding' must be >= 0, got {}", data.crop_padding);
+  check_positive("data.batch_size", data.batch_size);
+  check_positive("data.eval_batch_size", data.eval_batch_size);
+  require(data.workers >= 0 && data.workers <= 64, "data.workers", "'data.workers' must be in [0, 64], got {}",
+          data.workers);
+  require(data.crop_padding >= 0, "data.crop_padding", "'data.crop_padding' must be >= 0, got {}", data.crop_padding);
   check_one_of("data.pad_mode", data.pad_mode, {"reflect", "zero"});
-  COHORT_CHECK(data.labelled_fraction > 0.0 && data.labelled_fraction <= 1.0,
-               "config: 'data.labelled_fraction' must be in (0, 1], got {}", data.labelled_fraction);
-  COHORT_CHECK(data.train_limit >= 0 && data.test_limit >= 0, "config: data limits must be >= 0");
-  COHORT_CHECK(data.synthetic_classes >= 2, "config: 'data.synthetic_classes' must be >= 2");
+  require(data.labelled_fraction > 0.0 && data.labelled_fraction <= 1.0, "data.labelled_fraction",
+          "'data.labelled_fraction' must be in (0, 1], got {}", data.labelled_fraction);
+  require(data.train_limit >= 0, "data.train_limit", "'data.train_limit' must be >= 0 (0: all), got {}",
+          data.train_limit);
+  require(data.test_limit >= 0, "data.test_limit", "'data.test_limit' must be >= 0 (0: all), got {}",
+          data.test_limit);
+  require(data.synthetic_classes >= 2, "data.synthetic_classes", "'data.synthetic_classes' must be >= 2, got {}",
+          data.synthetic_classes);
+  check_positive("data.synthetic_train", data.synthetic_train);
+  check_positive("data.synthetic_test", data.synthetic_test);
 
-  COHORT_CHECK(!networks.empty(), "config: 'networks' is empty: list at least one network");
-  for (size_t i = 0; i < networks.size(); ++i)
-    COHORT_CHECK(!networks[i].model.empty(), "config: 'networks.{}.model' is empty", i);
+  require(!networks.empty(), "networks", "'networks' is empty: list at least one network");
+  std::set<std::string> names;
+  for (size_t i = 0; i < networks.size(); ++i) {
+    const std::string key = fmt::format("networks.{}", i);
+    require(!networks[i].model.empty(), key + ".model", "'{}.model' is empty", key);
+    // Names label the metrics and name the weights files: two equal ones would overwrite each
+    // other. An empty name becomes "<model>_<index>" (distill/strategy_common.cpp).
+    const std::string name = networks[i].name.empty() ? fmt::format("{}_{}", networks[i].model, i) : networks[i].name;
+    require(names.insert(name).second, key + ".name",
+            "'{}.name' is '{}', the name of an earlier network: network names must be unique", key, name);
+  }
 
   check_one_of("optimizer.name", optimizer.name, {"sgd", "adam", "adamw"});
-  COHORT_CHECK(optimizer.lr > 0.0, "config: 'optimizer.lr' must be > 0, got {}", optimizer.lr);
-  COHORT_CHECK(optimizer.weight_decay >= 0.0, "config: 'optimizer.weight_decay' must be >= 0, got {}",
-               optimizer.weight_decay);
+  require(optimizer.lr > 0.0, "optimizer.lr", "'optimizer.lr' must be > 0, got {}", optimizer.lr);
+  check_non_negative("optimizer.weight_decay", optimizer.weight_decay);
+  check_non_negative("optimizer.momentum", optimizer.momentum);
+  require(optimizer.dampening >= 0.0 && optimizer.dampening <= 1.0, "optimizer.dampening",
+          "'optimizer.dampening' must be in [0, 1], got {}", optimizer.dampening);
+  if (optimizer.name == "sgd")
+    require(!optimizer.nesterov || (optimizer.momentum > 0.0 && optimizer.dampening == 0.0), "optimizer.nesterov",
+            "'optimizer.nesterov' needs 'optimizer.momentum' > 0 and 'optimizer.dampening' 0 (got {} and {})",
+            optimizer.momentum, optimizer.dampening);
+  check_beta("optimizer.beta1", optimizer.beta1);
+  check_beta("optimizer.beta2", optimizer.beta2);
+  check_non_negative("optimizer.eps", optimizer.eps);
 
   check_one_of("schedule.name", schedule.name, {"constant", "step", "multistep", "cosine"});
   check_one_of("schedule.unit", schedule.unit, {"epoch", "iteration"});
-  COHORT_CHECK(schedule.name != "step" || schedule.step_size > 0,
-               "config: 'schedule.step_size' must be > 0, got {}", schedule.step_size);
-  COHORT_CHECK(std::is_sorted(schedule.milestones.begin(), schedule.milestones.end()),
-               "config: 'schedule.milestones' must be increasing");
-  COHORT_CHECK(schedule.gamma > 0.0, "config: 'schedule.gamma' must be > 0, got {}", schedule.gamma);
-  COHORT_CHECK(schedule.warmup >= 0, "config: 'schedule.warmup' must be >= 0");
+  if (schedule.name == "step") check_positive("schedule.step_size", schedule.step_size);
+  require(std::is_sorted(schedule.milestones.begin(), schedule.milestones.end()), "schedule.milestones",
+          "'schedule.milestones' must be increasing");
+  require(schedule.gamma > 0.0, "schedule.gamma", "'schedule.gamma' must be > 0, got {}", schedule.gamma);
+  check_non_negative("schedule.eta_min", schedule.eta_min);
+  require(schedule.t_max >= 0, "schedule.t_max", "'schedule.t_max' must be >= 0 (0: the run's length), got {}",
+          schedule.t_max);
+  require(schedule.warmup >= 0, "schedule.warmup", "'schedule.warmup' must be >= 0, got {}", schedule.warmup);
 
   const StrategyConfig& s = strategy;
   check_one_of("strategy.name", s.name, {"independent", "kd", "dml", "fitnet", "fsp"});
-  COHORT_CHECK(s.temperature > 0.0, "config: 'strategy.temperature' must be > 0, got {}", s.temperature);
+  require(s.temperature > 0.0, "strategy.temperature", "'strategy.temperature' must be > 0, got {}", s.temperature);
   check_one_of("strategy.peer_reduction", s.peer_reduction, {"average", "sum"});
   check_one_of("strategy.teacher", s.teacher, {"peers", "ensemble"});
   check_one_of("strategy.update", s.update, {"sync", "sequential"});
   check_one_of("strategy.fsp_pool", s.fsp_pool, {"max", "avg"});
+  require(s.teacher_epochs >= 0, "strategy.teacher_epochs", "'strategy.teacher_epochs' must be >= 0, got {}",
+          s.teacher_epochs);
+  require(s.stage1_length >= 0, "strategy.stage1_length", "'strategy.stage1_length' must be >= 0, got {}",
+          s.stage1_length);
+  check_non_negative("strategy.stage1_lr", s.stage1_lr);
   if (s.name == "dml")
-    COHORT_CHECK(networks.size() >= 2, "config: strategy 'dml' needs at least 2 networks, got {}",
-                 networks.size());
+    require(networks.size() >= 2, "strategy.name", "strategy 'dml' needs at least 2 networks, got {}",
+            networks.size());
   if (s.name == "kd" || s.name == "fitnet" || s.name == "fsp")
-    COHORT_CHECK(!s.teacher_model.empty(), "config: strategy '{}' needs 'strategy.teacher_model'", s.name);
+    require(!s.teacher_model.empty(), "strategy.teacher_model", "strategy '{}' needs 'strategy.teacher_model'",
+            s.name);
   if (s.name != "dml")
-    COHORT_CHECK(data.labelled_fraction == 1.0,
-                 "config: 'data.labelled_fraction' < 1 (semi-supervised) needs strategy 'dml'");
+    require(data.labelled_fraction == 1.0, "data.labelled_fraction",
+            "'data.labelled_fraction' < 1 (semi-supervised) needs strategy 'dml'");
 
-  COHORT_CHECK(train.epochs > 0 || train.iterations > 0,
-               "config: set 'train.epochs' or 'train.iterations' > 0");
-  COHORT_CHECK(train.log_every > 0 && train.eval_every > 0 && train.checkpoint_every > 0,
-               "config: train.log_every, eval_every and checkpoint_every must be > 0");
+  require(train.epochs >= 0, "train.epochs", "'train.epochs' must be >= 0, got {}", train.epochs);
+  require(train.iterations >= 0, "train.iterations", "'train.iterations' must be >= 0 (0: run by epochs), got {}",
+          train.iterations);
+  require(train.epochs > 0 || train.iterations > 0, "train.epochs", "set 'train.epochs' or 'train.iterations' > 0");
+  check_positive("train.log_every", train.log_every);
+  check_positive("train.eval_every", train.eval_every);
+  check_positive("train.checkpoint_every", train.checkpoint_every);
 }
 
 }  // namespace cohort::distill

@@ -63,14 +63,14 @@ std::string format_summary(const std::vector<SummaryRow>& rows) {
   for (const auto& r : rows) width = std::max(width, r.network.size());
   bool any_baseline = false;
   for (const auto& r : rows) any_baseline |= r.has_baseline;
-  std::string header = fmt::format("{:<{}}  {:>8}  {:>9}  {:>6}  {:>10}  {:>8}", "network", width,
-                                   "params", "best top1", "epoch", "final top1", "entropy");
+  std::string header = fmt::format("{:<{}}  {:>8}  {:>9}  {:>6}  {:>10}  {:>10}  {:>8}", "network", width,
+                                   "params", "best top1", "epoch", "final top1", "final top5", "entropy");
   if (any_baseline) header += fmt::format("  {:>8}  {:>6}", "baseline", "gain");
   std::string out = fmt::format("{}\n{}\n", header, std::string(header.size(), '-'));
   for (const auto& r : rows) {
-    out += fmt::format("{:<{}}  {:>7.2f}M  {:>8.2f}%  {:>6}  {:>9.2f}%  {:>8.3f}", r.network, width,
+    out += fmt::format("{:<{}}  {:>7.2f}M  {:>8.2f}%  {:>6}  {:>9.2f}%  {:>9.2f}%  {:>8.3f}", r.network, width,
                        static_cast<double>(r.parameters) / 1e6, r.best_top1, r.best_epoch,
-                       r.final_top1, r.final_entropy);
+                       r.final_top1, r.final_top5, r.final_entropy);
     if (r.has_baseline)
       out += fmt::format("  {:>7.2f}%  {:>+6.2f}", r.baseline_top1, r.best_top1 - r.baseline_top1);
     out += "\n";

@@ -51,6 +51,7 @@ struct SummaryRow {
   double best_top1 = 0.0;
   int64_t best_epoch = 0;
   double final_top1 = 0.0;
+  double final_top5 = 0.0;
   double final_entropy = 0.0;
   bool has_baseline = false;
   double baseline_top1 = 0.0;  // best top-1 of the same network in the baseline run

@@ -44,6 +44,9 @@ struct StepLosses {
   std::vector<Tensor> ce;        // cross-entropy part (undefined where a stage has none)
   std::vector<Tensor> transfer;  // mimicry / KD / hint / FSP part (undefined where none)
   std::vector<Tensor> total;     // what was minimised
+  // Each trained network's logits of the step, detached (undefined where a stage computes none,
+  // e.g. FitNet's hint stage): the trainer's running train top-1.
+  std::vector<Tensor> logits;
 };
 
 // What a strategy needs from the run when it builds optimisers.

@@ -1,9 +1,11 @@
 #include "distill/strategy_common.h"
 
+#include <cstdio>
+
 #include "core/random.h"
 #include "distill/build.h"
 #include "kernels/common/philox.h"
-#include "layers/weights.h"
+#include "layers/models/zoo_formats.h"
 
 namespace cohort::distill {
 
@@ -15,8 +17,15 @@ Network build_one(const std::string& model_name, const std::string& name, const 
   net.name = name;
   net.model_name = model_name;
   Generator gen(seed);
-  net.model = nn::make_model(model_name, num_classes, nn::ModelOptions{.in_channels = in_channels}, gen);
-  if (!weights.empty()) nn::load_weights(*net.model, weights, /*strict=*/true);
+  const nn::ModelOptions options{.in_channels = in_channels};
+  if (weights.empty()) {
+    net.model = nn::make_model(model_name, num_classes, options, gen);
+  } else {
+    // Weights from another zoo load through a detected key mapping (layers/models/zoo_formats.h).
+    nn::PretrainedModel loaded = nn::load_pretrained(model_name, num_classes, options, gen, weights);
+    net.model = loaded.model;
+    for (const std::string& note : loaded.report.notes) std::printf("note: %s\n", note.c_str());
+  }
   net.model->to(device);
   return net;
 }

@@ -65,6 +65,7 @@ StepLosses DmlStrategy::step_sync(const data::Batch& batch, const Tensor& labels
     }
     out.transfer.push_back(d.detach());
     out.total.push_back(total.detach());
+    out.logits.push_back(logits[k].detach());
     total_all = total_all.defined() ? ops::add(total_all, total) : total;
   }
   for (Network& n : nets_) n.optimizer->zero_grad();
@@ -114,6 +115,7 @@ StepLosses DmlStrategy::step_sequential(const data::Batch& batch, const Tensor& 
     minimise(net, total);
     out.transfer.push_back(d.detach());
     out.total.push_back(total.detach());
+    out.logits.push_back(z.detach());
     if (k + 1 < K) predict(k);  // network k changed: its peers learn from its new prediction
   }
   return out;

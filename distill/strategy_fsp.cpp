@@ -145,8 +145,10 @@ StepLosses FspStrategy::step(const data::Batch& batch) {
   if (stage_name() == "train") {
     for (Network& n : students_) {
       n.model->train();
-      Tensor ce = ops::cross_entropy(n.model->forward(batch.images), batch.labels);
+      Tensor z = n.model->forward(batch.images);
+      Tensor ce = ops::cross_entropy(z, batch.labels);
       minimise(n, ce);
+      out.logits.push_back(z.detach());
       out.ce.push_back(ce.detach());
       out.transfer.emplace_back();
       out.total.push_back(ce.detach());

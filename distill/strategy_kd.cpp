@@ -36,9 +36,10 @@ void KdStrategy::begin_stage(size_t index, const StageContext& ctx) {
 
 StepLosses KdStrategy::step_teacher(const data::Batch& batch) {
   teacher_.model->train();
-  Tensor ce = ops::cross_entropy(teacher_.model->forward(batch.images), batch.labels);
+  Tensor z = teacher_.model->forward(batch.images);
+  Tensor ce = ops::cross_entropy(z, batch.labels);
   minimise(teacher_, ce);
-  return {{ce.detach()}, {Tensor()}, {ce.detach()}};
+  return {{ce.detach()}, {Tensor()}, {ce.detach()}, {z.detach()}};
 }
 
 StepLosses KdStrategy::step_kd(const data::Batch& batch) {
@@ -61,6 +62,7 @@ StepLosses KdStrategy::step_kd(const data::Batch& batch) {
     out.ce.push_back(ce.detach());
     out.transfer.push_back(kd.detach());
     out.total.push_back(total.detach());
+    out.logits.push_back(z.detach());
   }
   return out;
 }

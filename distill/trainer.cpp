@@ -1,11 +1,13 @@
 #include "distill/trainer.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
 #include "core/autograd.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/losses.h"
 #include "core/safetensors.h"
 #include "layers/weights.h"
 #include "distill/metrics.h"
@@ -44,6 +46,7 @@ EvalReport Trainer::evaluate() {
   NoGradGuard no_grad;
   std::vector<Network*> nets = strategy_->evaluated();
   std::vector<AccuracyMeter> meters(nets.size());
+  std::vector<double> loss_sum(nets.size(), 0.0);  // test cross-entropy, summed over images
   AccuracyMeter ensemble;
   for (Network* n : nets) n->model->eval();
   auto it = data_.test->epoch(0);
@@ -52,12 +55,14 @@ EvalReport Trainer::evaluate() {
     for (size_t k = 0; k < nets.size(); ++k) {
       logits.push_back(nets[k]->model->forward(batch->images));
       meters[k].add(logits.back(), batch->labels);
+      loss_sum[k] += ops::cross_entropy(logits.back(), batch->labels).item() * static_cast<double>(batch->labels.size(0));
     }
     if (nets.size() > 1) ensemble.add(ensemble_log_probs(logits), batch->labels);
   }
   EvalReport report;
   for (size_t k = 0; k < nets.size(); ++k)
-    report.networks.push_back({nets[k]->name, meters[k].top1_pct(), meters[k].top5_pct(), meters[k].mean_entropy()});
+    report.networks.push_back({nets[k]->name, meters[k].top1_pct(), meters[k].top5_pct(), meters[k].mean_entropy(),
+                               meters[k].seen ? loss_sum[k] / static_cast<double>(meters[k].seen) : 0.0});
   if (nets.size() > 1) {
     report.has_ensemble = true;
     report.ensemble = {"ensemble", ensemble.top1_pct(), ensemble.top5_pct(), ensemble.mean_entropy()};
@@ -160,6 +165,10 @@ TrainResult Trainer::run() {
   COHORT_CHECK(steps_per_epoch > 0, "train: the training set yields no batches");
   StageContext ctx{&cfg_, steps_per_epoch};
   const bool sched_iters = cfg_.schedule.unit == "iteration";
+  const auto run_start = std::chrono::steady_clock::now();
+  auto elapsed_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count(); };
+  auto stage_steps = [&](const StageSpec& s) { return s.iterations ? s.length : s.length * steps_per_epoch; };
+  bool printed_progress = false;  // the first step of an invocation always prints a line
 
   TrainResult result;
   Position pos;
@@ -197,6 +206,7 @@ TrainResult Trainer::run() {
     for (; pos.epoch < epochs && pos.stage_step < total_steps; ++pos.epoch, ++pos.loader_epoch) {
       std::vector<Network*> nets = strategy_->trained();
       std::vector<Tensor> ce_sum(nets.size()), transfer_sum(nets.size());
+      std::vector<AccuracyMeter> train_acc(nets.size());  // over the steps whose losses are read
       int64_t epoch_steps = 0;
       Throughput speed;
       speed.start();
@@ -219,7 +229,8 @@ TrainResult Trainer::run() {
         // The last step of an epoch is always read too: NaN weights must never reach the checkpoint
         // written right after it, which a NaN stop later calls "the last good checkpoint".
         const bool epoch_end = pos.batch >= steps_per_epoch || pos.stage_step >= total_steps;
-        const bool log_now = pos.global_step % cfg_.train.log_every == 0 || options_.device.is_cpu() || epoch_end;
+        const bool log_now = pos.global_step % cfg_.train.log_every == 0 || options_.device.is_cpu() || epoch_end ||
+                             !printed_progress;
         if (!log_now) continue;
         // Loss values: the one host read of a training step, only at log steps and epoch ends
         // (every step on the CPU, where it costs nothing, so a NaN is caught at once).
@@ -237,21 +248,33 @@ TrainResult Trainer::run() {
             return result;
           }
           totals.push_back(v);
+          if (k < losses.logits.size() && losses.logits[k].defined())
+            train_acc[k].add(losses.logits[k], batch->labels, /*with_entropy=*/false);
         }
-        if (pos.global_step % cfg_.train.log_every != 0) continue;
-        const int64_t remaining = (total_steps - pos.stage_step) * cfg_.data.batch_size;
-        std::string parts;
+        if (pos.global_step % cfg_.train.log_every != 0 && printed_progress) continue;
+        printed_progress = true;
+        // Whole-run ETA: this stage's remaining steps and every later stage's, at this epoch's rate.
+        int64_t remaining_steps = total_steps - pos.stage_step;
+        for (size_t s = pos.stage + 1; s < stages.size(); ++s) remaining_steps += stage_steps(stages[s]);
+        const int64_t remaining = remaining_steps * cfg_.data.batch_size;
+        std::string parts, accuracy;
         nlohmann::json rec = {{"type", "train"}, {"stage", stage.name}, {"epoch", pos.epoch + 1},
                               {"step", pos.global_step}, {"images_per_s", speed.images_per_second()}};
         for (size_t k = 0; k < nets.size(); ++k) {
           parts += fmt::format(" {}={:.4f}", nets[k]->name, totals[k]);
           rec["loss"][nets[k]->name] = totals[k];
           rec["lr"][nets[k]->name] = nets[k]->scheduler->get_lr().front();
+          if (train_acc[k].seen == 0) continue;
+          accuracy += fmt::format(" {} {:.1f}%", nets[k]->name, train_acc[k].top1_pct());
+          rec["train_top1"][nets[k]->name] = train_acc[k].top1_pct();
         }
         log_->write(rec);
-        say(fmt::format("[{}] epoch {}/{} step {}/{} loss{} | {:.0f} img/s | ETA {}", stage.name,
-                        pos.epoch + 1, epochs, pos.stage_step, total_steps, parts,
-                        speed.images_per_second(), format_duration(speed.eta_seconds(remaining))));
+        say(fmt::format("[{}] epoch {}/{} step {}/{} loss{} | lr {:.4g} |{} | {:.0f} img/s | elapsed {} | "
+                        "ETA {} (run)", stage.name, pos.epoch + 1, epochs, pos.stage_step, total_steps, parts,
+                        nets.front()->scheduler->get_lr().front(),
+                        accuracy.empty() ? " train top-1 -" : " train top-1" + accuracy,
+                        speed.images_per_second(), format_duration(elapsed_s()),
+                        format_duration(speed.eta_seconds(remaining))));
       }
       if (!sched_iters)
         for (Network* n : nets) n->scheduler->step();
@@ -265,8 +288,8 @@ TrainResult Trainer::run() {
         std::string line = fmt::format("[{}] epoch {}/{} eval:", stage.name, pos.epoch + 1, epochs);
         for (size_t k = 0; k < report.networks.size(); ++k) {
           const NetworkEval& e = report.networks[k];
-          rec["networks"][e.name] = {{"top1", e.top1}, {"top5", e.top5}, {"entropy", e.entropy}};
-          line += fmt::format(" {} {:.2f}%", e.name, e.top1);
+          rec["networks"][e.name] = {{"top1", e.top1}, {"top5", e.top5}, {"entropy", e.entropy}, {"loss", e.loss}};
+          line += fmt::format(" {} {:.2f}% (test loss {:.4f})", e.name, e.top1, e.loss);
           if (last_stage) {
             if (best_.size() <= k) best_.push_back({.network = e.name});
             if (e.top1 > best_[k].best_top1) best_[k].best_top1 = e.top1, best_[k].best_epoch = pos.epoch + 1;
@@ -312,7 +335,7 @@ TrainResult Trainer::run() {
     SummaryRow row = best_[k];
     row.parameters = final_nets[k]->model->num_parameters();
     for (const NetworkEval& e : result.final_eval.networks)
-      if (e.name == row.network) row.final_top1 = e.top1, row.final_entropy = e.entropy;
+      if (e.name == row.network) row.final_top1 = e.top1, row.final_top5 = e.top5, row.final_entropy = e.entropy;
     for (const auto& rec : baseline) {
       if (rec.value("type", "") != "eval" || !rec.contains("networks")) continue;
       // The baseline network of the same position (an independent run of the same cohort).
@@ -328,14 +351,15 @@ TrainResult Trainer::run() {
   }
   result.ensemble_best_top1 = ensemble_best_;
   say("\n" + format_summary(result.summary) +
-      (final_nets.size() > 1 ? fmt::format("ensemble of {} networks: best top-1 {:.2f}%\n", final_nets.size(), ensemble_best_) : ""));
+      (final_nets.size() > 1 ? fmt::format("ensemble of {} networks: best top-1 {:.2f}%\n", final_nets.size(), ensemble_best_) : "") +
+      fmt::format("wall time {} (this invocation)", format_duration(elapsed_s())));
   nlohmann::json summary = nlohmann::json::array();
   for (const SummaryRow& r : result.summary)
     summary.push_back({{"network", r.network}, {"parameters", r.parameters}, {"best_top1", r.best_top1},
-                       {"best_epoch", r.best_epoch}, {"final_top1", r.final_top1},
+                       {"best_epoch", r.best_epoch}, {"final_top1", r.final_top1}, {"final_top5", r.final_top5},
                        {"final_entropy", r.final_entropy}});
   log_->write({{"type", "summary"}, {"step", pos.global_step}, {"networks", summary},
-               {"ensemble_best_top1", ensemble_best_}});
+               {"ensemble_best_top1", ensemble_best_}, {"wall_time_s", elapsed_s()}});
   // Each network's final weights on their own (PyTorch-compatible names): for `cohort eval`, as a
   // KD/FSP teacher (`strategy.teacher_weights`) or for loading in PyTorch. Written atomically.
   for (Network* n : final_nets) nn::save_weights(*n->model, options_.out_dir + "/" + n->name + ".safetensors");

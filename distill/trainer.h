@@ -1,8 +1,9 @@
 // Trainer: runs a Strategy over the data, stage by stage and epoch by epoch.
 //
-// Per step: strategy.step(batch); the schedules of iteration-unit runs step. Every log_every
-// steps: a progress line (stage, epoch, step, loss per network, images/s, ETA) and a "train"
-// record in metrics.jsonl. Per epoch: epoch-unit schedules step; every eval_every epochs an
+// Per step: strategy.step(batch); the schedules of iteration-unit runs step. After the first step
+// and every log_every steps: a progress line (stage, epoch, step, loss per network, lr, running
+// train top-1, images/s, elapsed time, ETA of the whole run across stages) and a "train" record
+// in metrics.jsonl. Per epoch: epoch-unit schedules step; every eval_every epochs an
 // "eval" record (top-1/top-5 and mean posterior entropy per network, the ensemble of the
 // evaluated networks, mean train losses split into CE and transfer parts); every
 // checkpoint_every epochs an atomic checkpoint holding weights, optimisers, schedules, the
@@ -38,6 +39,7 @@ struct TrainerOptions {
 struct NetworkEval {
   std::string name;
   double top1 = 0, top5 = 0, entropy = 0;
+  double loss = 0;  // mean test cross-entropy
 };
 
 struct EvalReport {

@@ -20,6 +20,14 @@ void replace_data(const Tensor& t, const Tensor& replacement) {
   impl.grad.reset();
 }
 
+// BatchNorm's step counter: PyTorch's strict load_state_dict accepts a file without it (older
+// PyTorch versions and several zoos never saved it) and keeps the module's own value.
+bool is_batch_counter(const std::string& name) {
+  const std::string leaf = "num_batches_tracked";
+  return name == leaf || (name.size() > leaf.size() && name.compare(name.size() - leaf.size() - 1, std::string::npos,
+                                                                    "." + leaf) == 0);
+}
+
 }  // namespace
 
 void Module::check_new_name(const std::string& name) const {
@@ -107,7 +115,7 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     known[name] = true;
     auto it = given.find(name);
     if (it == given.end()) {
-      missing.push_back(name);
+      if (!is_batch_counter(name)) missing.push_back(name);
       continue;
     }
     const Tensor& src = *it->second;

@@ -49,7 +49,8 @@ class Module {
   // held elsewhere (optimisers) see the new values. Everything is validated before anything is
   // copied: keys of this module absent from `state` (missing), keys of `state` unknown here
   // (unexpected) and entries whose shape or dtype differ are listed together in one ValueError.
-  // strict = false tolerates missing and unexpected keys (not shape/dtype mismatches).
+  // strict = false tolerates missing and unexpected keys (not shape/dtype mismatches). A missing
+  // BatchNorm "num_batches_tracked" is never an error (as in PyTorch): the module keeps its value.
   void load_state_dict(const NamedTensors& state, bool strict = true);
 
   // ---- modes and placement -----------------------------------------------------------------

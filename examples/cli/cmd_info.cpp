@@ -9,7 +9,7 @@ namespace cohort::cli {
 
 Command add_info(CLI::App&) {
   return [] {
-    std::printf("cohort 0.1.0\n");
+    std::printf("cohort %s\n", COHORT_VERSION);
 #ifdef COHORT_WITH_CUDA
     std::printf("CUDA backend: built\n");
 #else

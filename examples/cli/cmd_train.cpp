@@ -1,4 +1,4 @@
-// cohort train --config FILE [--set key=value ...] [--out DIR] [--device D] [--resume DIR]
+// cohort train --config FILE [--set key=value ...] [--out DIR] [--device D] [--resume DIR] [--dry-run]
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/config_yaml.h"
 #include "examples/cli/run_dir.h"
+#include "examples/cli/dry_run.h"
 
 namespace cohort::cli {
 
@@ -28,6 +29,7 @@ struct TrainArgs {
   std::string config, out, device, resume;
   std::vector<std::string> sets;
   bool overwrite = false;
+  bool dry_run = false;
 };
 
 std::string now_iso() {
@@ -54,6 +56,7 @@ int run_train(const TrainArgs& a) {
   distill::RunConfig cfg = load_config(config_path, a.sets);
   if (resume) check_resume_changes(load_config(a.resume + "/config.yaml", {}), cfg, a.resume);
   if (!a.device.empty()) cfg.device = a.device;
+  if (a.dry_run) return print_dry_run(cfg, resolve_device(cfg.device));
   const bool claimed = out.empty();
   if (claimed) {
     out = claim_fresh_run_dir(cfg.name);
@@ -110,6 +113,7 @@ Command add_train(CLI::App& app) {
   app.add_option("--resume", args->resume, "continue the run in this directory from its checkpoint")
       ->check(CLI::ExistingDirectory);
   app.add_flag("--overwrite", args->overwrite, "start afresh in an --out directory that already holds a run");
+  app.add_flag("--dry-run", args->dry_run, "print the resolved config, the data and the models' sizes, and exit");
   return [args] { return run_train(*args); };
 }
 

@@ -14,6 +14,7 @@ using Command = std::function<int()>;
 
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);
+Command add_export(CLI::App& app);
 Command add_models(CLI::App& app);
 Command add_info(CLI::App& app);
 Command add_plot(CLI::App& app);

@@ -8,8 +8,9 @@
 
 namespace cohort::cli {
 
-// Loads `path`, applies `overrides` ("key=value", later wins), validates. Errors name the file
-// and the key.
+// Loads `path`, applies `overrides` ("key=value", later wins), validates. Errors name the key
+// and where its value came from: "cfg.yaml:12: ..." or "--set optimizer.lr=inf: ...". YAML is read
+// strictly: a list for a single value, a key given twice or an empty value is an error.
 distill::RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
 // Applies overrides to an already loaded config (no file).
 void apply_overrides(distill::RunConfig& cfg, const std::vector<std::string>& overrides);

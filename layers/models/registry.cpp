@@ -33,21 +33,15 @@ std::optional<int64_t> parse_int(std::string_view s) {
 
 }  // namespace
 
-std::shared_ptr<Model> make_model(const std::string& name, int64_t num_classes,
-                                  const ModelOptions& options, Generator& gen) {
-  COHORT_CHECK(options.in_channels > 0, "make_model({}): in_channels must be positive, got {}",
-               name, options.in_channels);
-  if (name == "mobilenet")
-    return std::make_shared<MobileNet>(num_classes, options.in_channels, options.width, gen);
-  if (name == "cnn-small") return std::make_shared<CnnSmall>(num_classes, options.in_channels, gen);
-  if (name == "resnet18" || name == "resnet34")
-    return std::make_shared<ImageNetResNet>(name == "resnet18" ? 18 : 34, num_classes,
-                                            options.in_channels, gen);
+ModelSpec parse_model_name(const std::string& name) {
+  using F = ModelSpec::Family;
+  if (name == "mobilenet") return {F::mobilenet};
+  if (name == "cnn-small") return {F::cnn_small};
+  if (name == "resnet18" || name == "resnet34") return {F::imagenet_resnet, name == "resnet18" ? 18 : 34};
   if (name.rfind("resnet", 0) == 0) {
     auto depth = parse_int(std::string_view(name).substr(6));
     if (!depth || *depth < 8 || (*depth - 2) % 6 != 0) unknown_model(name);
-    return std::make_shared<CifarResNet>(*depth, num_classes, options.in_channels,
-                                         options.shortcut_b, gen);
+    return {F::cifar_resnet, *depth};
   }
   if (name.rfind("wrn-", 0) == 0) {
     std::string_view rest = std::string_view(name).substr(4);
@@ -56,8 +50,27 @@ std::shared_ptr<Model> make_model(const std::string& name, int64_t num_classes,
     auto depth = parse_int(rest.substr(0, dash));
     auto widen = parse_int(rest.substr(dash + 1));
     if (!depth || !widen || *depth < 10 || (*depth - 4) % 6 != 0 || *widen < 1) unknown_model(name);
-    return std::make_shared<WideResNet>(*depth, *widen, num_classes, options.in_channels,
-                                        options.dropout, gen);
+    return {F::wrn, *depth, *widen};
+  }
+  unknown_model(name);
+}
+
+std::shared_ptr<Model> make_model(const std::string& name, int64_t num_classes,
+                                  const ModelOptions& options, Generator& gen) {
+  COHORT_CHECK(options.in_channels > 0, "make_model({}): in_channels must be positive, got {}",
+               name, options.in_channels);
+  const ModelSpec spec = parse_model_name(name);
+  switch (spec.family) {
+    case ModelSpec::Family::mobilenet:
+      return std::make_shared<MobileNet>(num_classes, options.in_channels, options.width, gen);
+    case ModelSpec::Family::cnn_small: return std::make_shared<CnnSmall>(num_classes, options.in_channels, gen);
+    case ModelSpec::Family::imagenet_resnet:
+      return std::make_shared<ImageNetResNet>(spec.depth, num_classes, options.in_channels, gen);
+    case ModelSpec::Family::cifar_resnet:
+      return std::make_shared<CifarResNet>(spec.depth, num_classes, options.in_channels, options.shortcut_b, gen);
+    case ModelSpec::Family::wrn:
+      return std::make_shared<WideResNet>(spec.depth, spec.widen, num_classes, options.in_channels, options.dropout,
+                                          gen);
   }
   unknown_model(name);
 }

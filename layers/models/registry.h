@@ -25,6 +25,14 @@ struct ModelOptions {
 std::shared_ptr<Model> make_model(const std::string& name, int64_t num_classes,
                                   const ModelOptions& options, Generator& gen);
 
+// A registry name taken apart (ValueError listing the known names when it is not one).
+struct ModelSpec {
+  enum class Family { cifar_resnet, imagenet_resnet, wrn, mobilenet, cnn_small } family;
+  int64_t depth = 0;  // resnets, wrn
+  int64_t widen = 0;  // wrn
+};
+ModelSpec parse_model_name(const std::string& name);
+
 // The standard names (resnetD and wrn-D-K accept other valid depths/widths too).
 std::vector<std::string> model_names();
 
@@ -35,6 +43,10 @@ struct ModelSummary {
   // one forward with a FlopCounter (layers/flops.h); BN, activations and pooling not counted.
   int64_t flops = 0;
 };
+// Builds the model and runs it once: the measured counts.
 ModelSummary model_summary(const std::string& name, int64_t num_classes);
+// The same counts from the architectures' formulas, without building anything (`cohort models`);
+// tests/layers/test_registry.cpp checks them equal to model_summary for every standard name.
+ModelSummary model_summary_from_formulas(const std::string& name, int64_t num_classes);
 
 }  // namespace cohort::nn

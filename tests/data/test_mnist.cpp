@@ -106,6 +106,12 @@ TEST_CASE("MNIST errors name the file and offset", "[data]") {
     REQUIRE_THROWS_WITH(MnistDataset(dir, {MnistVariant::mnist, true}),
                         Catch::Contains("5 images") && Catch::Contains("4 labels"));
   }
+  SECTION("no images") {
+    write_split(dir, "train", 0, 28, 28, false);
+    REQUIRE_THROWS_AS(MnistDataset(dir, {MnistVariant::mnist, true}), IOError);
+    REQUIRE_THROWS_WITH(MnistDataset(dir, {MnistVariant::mnist, true}),
+                        Catch::Contains("train-images-idx3-ubyte") && Catch::Contains("no images"));
+  }
   SECTION("label out of range") {
     write_split(dir, "train", 5, 4, 4, false);
     test::write_bytes(dir / "train-labels-idx1-ubyte", test::idx_bytes({5}, {1, 2, 3, 10, 4}));

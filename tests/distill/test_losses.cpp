@@ -127,3 +127,13 @@ TEST_CASE("fsp_matrix and fsp_loss: gradient checks and shape errors", "[losses]
   auto h = [](const std::vector<Tensor>& x) { return ops::hint_mse(x[0], x[1]); };
   test::gradcheck(h, {randn64({2, 3, 2, 2}, 55), randn64({2, 3, 2, 2}, 56)});
 }
+
+TEST_CASE("fsp_loss is m·n times the mean-reduced loss of RepDistiller and KD-Zoo (docs/distillation.md)",
+          "[losses]") {
+  Generator gen(24);
+  const int64_t batch = 3, m = 4, n = 6;
+  Tensor gs = Tensor::randn({batch, m, n}, gen), gt = Tensor::randn({batch, m, n}, gen);
+  const double lambda = 0.7;
+  const double theirs = ops::mean(ops::square(ops::sub(gs, gt))).item();  // (G_s - G_t).pow(2).mean()
+  CHECK(ops::fsp_loss(gs, gt, lambda).item() == Approx(lambda * m * n * theirs).epsilon(1e-6));
+}

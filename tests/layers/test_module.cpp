@@ -322,3 +322,19 @@ TEST_CASE("FlopCounter counts 2 x multiply-adds of conv and linear layers, inner
   fc.forward(Tensor::zeros({4, 8}));
   CHECK(outer.flops() == 2 * 4 * 10 * 8);
 }
+
+TEST_CASE("a strict load without num_batches_tracked is accepted, as in PyTorch, and keeps the counter",
+          "[layers][module]") {
+  Generator gen(6);
+  nn::Sequential net;
+  net.push_back(std::make_shared<nn::BatchNorm2d>(3));
+  net.forward(Tensor::randn({4, 3, 5, 5}, gen));  // counter 1
+  NamedTensors state;
+  for (const auto& [name, t] : net.state_dict())
+    if (name != "0.num_batches_tracked") state.emplace_back(name, t.detach().clone());
+  net.load_state_dict(state, /*strict=*/true);
+  CHECK(net.state_dict().back().second.item<int64_t>() == 1);
+  // Any other missing buffer is still an error.
+  std::erase_if(state, [](const auto& kv) { return kv.first == "0.running_var"; });
+  REQUIRE_THROWS_WITH(net.load_state_dict(state, /*strict=*/true), Contains("1 missing key(s): 0.running_var"));
+}

@@ -167,3 +167,17 @@ TEST_CASE("taps are part of the graph: a loss on a tap reaches the layers before
     CHECK(p.grad().defined() == upstream);
   }
 }
+
+TEST_CASE("the formulas behind `cohort models` give exactly the counts measured on built models",
+          "[layers][registry]") {
+  for (const std::string& name : nn::model_names()) {
+    for (int64_t classes : {10, 100}) {
+      INFO(name << " with " << classes << " classes");
+      const nn::ModelSummary measured = nn::model_summary(name, classes);
+      const nn::ModelSummary formulas = nn::model_summary_from_formulas(name, classes);
+      CHECK(formulas.parameters == measured.parameters);
+      CHECK(formulas.flops == measured.flops);
+    }
+  }
+  REQUIRE_THROWS_WITH(nn::model_summary_from_formulas("resnet9", 10), Catch::Contains("unknown model 'resnet9'"));
+}

@@ -34,7 +34,7 @@ TEST_CASE("load_weights refuses non-finite values unless allow_non_finite", "[la
                             Contains("flat index 3"));
     // Nothing was copied into the model before the refusal.
     REQUIRE(std::isfinite(dst->state_dict().at(0).second.to_vector<double>().front()));
-    nn::load_weights(*dst, path, /*strict=*/true, /*allow_non_finite=*/true);
+    nn::load_weights(*dst, path, /*strict=*/true, /*rename=*/{}, /*allow_non_finite=*/true);
     bool found = false;
     for (const auto& [name, t] : dst->state_dict())
       if (name == "bn1.bias") found = !std::isfinite(t.to_vector<double>()[3]);

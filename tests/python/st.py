@@ -9,6 +9,9 @@ import torch
 
 _DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.uint8: "U8"}
 _TORCH = {v: k for k, v in _DTYPES.items()}
+# Written only (half precision files for the widening tests); numpy has no bfloat16, so the
+# bytes of both are taken through int16.
+_HALF = {torch.float16: "F16", torch.bfloat16: "BF16"}
 
 
 def save(path, tensors, metadata=None):
@@ -17,8 +20,9 @@ def save(path, tensors, metadata=None):
         header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape),
+        tag = _HALF.get(t.dtype) or _DTYPES[t.dtype]
+        data = (t.view(torch.int16) if t.dtype in _HALF else t).numpy().tobytes()
+        header[name] = {"dtype": tag, "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
