@@ -1,12 +1,11 @@
-// Tensor-facing wrappers of the loss kernels. f32 runs the best version of the hand-written lab
-// kernels (kernels/cuda/lab/, docs/kernels.md: one fused launch per loss, the K-student cohort
-// in one launch); f64, and every dtype when COHORT_LOSS_KERNELS=simple, runs the simple
-// block-per-row kernels of losses.cu — kept as the readable baseline and for bisecting.
+// Tensor-facing wrappers of the loss kernels. Every dtype runs the simple block-per-row kernels
+// of losses.cu by default; f32 runs the lab kernels (kernels/cuda/lab/, docs/kernels.md: one
+// fused launch per loss, the K-student cohort in one launch) when loss_kernels() is `lab`
+// (COHORT_LOSS_KERNELS=lab) — the default changes only with a GPU benchmark log that shows the
+// lab kernels faster (docs/kernels.md, "Which version ships").
 #include "kernels/cuda/losses.h"
 
-#include <cstdlib>
-#include <string>
-
+#include "core/loss_kernels.h"
 #include "kernels/cuda/lab/lab.h"
 #include "kernels/cuda/losses_kernels.cuh"
 #include "kernels/cuda/tensor_util.h"
@@ -17,13 +16,7 @@ namespace {
 // Per-row scratch in double, from the caching allocator.
 Tensor scratch(int64_t n, Device device) { return Tensor::empty({n}, DType::f64, device); }
 
-bool use_lab(const Tensor& t) {
-  static const bool simple = [] {
-    const char* v = std::getenv("COHORT_LOSS_KERNELS");
-    return v != nullptr && std::string(v) == "simple";
-  }();
-  return !simple && t.dtype() == DType::f32;
-}
+bool use_lab(const Tensor& t) { return loss_kernels() == LossKernels::lab && t.dtype() == DType::f32; }
 
 // The one synchronisation of cross_entropy: a wrong label must be an error, not garbage.
 void throw_if_bad_label(const Tensor& bad, const Tensor& labels, int64_t C, int64_t ignore_index) {

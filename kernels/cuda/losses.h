@@ -1,6 +1,6 @@
-// CUDA twins of kernels/cpu/losses.h (identical signatures and contracts). f32 runs the best
-// lab kernel of each family (kernels/cuda/lab/, docs/kernels.md); f64 — and every dtype with
-// COHORT_LOSS_KERNELS=simple — the straightforward block-per-row kernels of losses.cu.
+// CUDA twins of kernels/cpu/losses.h (identical signatures and contracts). They run the
+// straightforward block-per-row kernels of losses.cu; f32 runs the lab kernels
+// (kernels/cuda/lab/, docs/kernels.md) instead when loss_kernels() is `lab` (core/loss_kernels.h).
 #pragma once
 
 #include <vector>
