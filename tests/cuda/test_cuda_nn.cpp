@@ -30,8 +30,9 @@ Tensor leaf(const Shape& s, DType t, uint64_t seed) { return test::randn(s, t, s
 // ---- softmax ---------------------------------------------------------------------------------
 
 TEST_CASE("CUDA softmax and log_softmax match the CPU on both row paths", "[cuda][nn][softmax]") {
-  // C <= 1024: warp per row (one register array per lane); C > 1024: block per row.
-  const int64_t widths[] = {1, 7, 32, 100, 1000, 1024, 1025, 5000};
+  // C <= 1024: warp per row (one register array per lane); C > 1024: block per row. 48, 257 and
+  // 1001 give per-lane arrays of 2, 16 and 32 with a partly filled last slot.
+  const int64_t widths[] = {1, 7, 32, 48, 100, 257, 1000, 1001, 1024, 1025, 5000};
   for (DType dtype : kFloatTypes) {
     const Tol tol = dtype == DType::f64 ? Tol{1e-14, 1e-12} : Tol{1e-6, 1e-5};
     for (int64_t C : widths) {
@@ -166,6 +167,7 @@ TEST_CASE("CUDA batch_norm2d in training matches the CPU, including running stat
     check_bn_train({4, 5, 7, 7}, dtype, true, false, 0.1, 1e-5);      // no running stats
     check_bn_train({3, 4, 5, 5}, dtype, true, true, 0.0, 1e-8);       // momentum 0: stats frozen
     check_bn_train({2, 128, 64, 64}, dtype, true, true, 0.1, 1e-5);   // many splits per channel
+    check_bn_train({64, 3, 32, 32}, dtype, true, true, 0.1, 1e-5);    // few channels of 65536 values: most splits
   }
 }
 
