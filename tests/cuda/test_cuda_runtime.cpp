@@ -234,11 +234,84 @@ TEST_CASE("ops on a non-default stream give the default stream's results", "[cud
     REQUIRE(cudaStreamSynchronize(stream) == cudaSuccess);
   }
   REQUIRE(cuda::current_stream(0) != stream);
+  cuda::forget_stream(stream, 0);  // a stream cohort did not create: forgotten before destroying it
   REQUIRE(cudaStreamDestroy(stream) == cudaSuccess);
 }
 
+TEST_CASE("each stream has its own workspace and cuBLAS handle", "[cuda][stream]") {
+  cuda::Stream s1(0), s2(0);
+  void* w1 = nullptr;
+  void* w2 = nullptr;
+  cublasHandle_t h1 = nullptr, h2 = nullptr;
+  {
+    cuda::StreamGuard guard(s1.get(), 0);
+    w1 = cuda::workspace(kMiB, 0);
+    h1 = cuda::cublas_handle(0);
+  }
+  {
+    cuda::StreamGuard guard(s2.get(), 0);
+    w2 = cuda::workspace(kMiB, 0);
+    h2 = cuda::cublas_handle(0);
+  }
+  REQUIRE(w1 != nullptr);
+  REQUIRE(w1 != w2);
+  REQUIRE(h1 != h2);
+  // Back on s1 the same scratch and handle come back (no re-growth).
+  cuda::StreamGuard guard(s1.get(), 0);
+  REQUIRE(cuda::workspace(kMiB, 0) == w1);
+  REQUIRE(cuda::cublas_handle(0) == h1);
+}
+
+TEST_CASE("reductions and BatchNorm on two concurrent streams give the serial results", "[cuda][stream]") {
+  // Few outputs over many values: the split reduction and BatchNorm's per-channel partial sums
+  // both use the workspace, so two streams sharing one would overwrite each other's partials.
+  Tensor x = test::randn({64, 3, 64, 64}, DType::f32, 21).to(kGpu);
+  Tensor y = ops::mul(test::randn({64, 3, 64, 64}, DType::f32, 22).to(kGpu), 3.0);
+  auto work = [](const Tensor& t) {
+    return std::vector<Tensor>{ops::sum(t, {0, 2, 3}),
+                               ops::batch_norm2d(t, Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5)};
+  };
+  const std::vector<Tensor> ref_x = work(x), ref_y = work(y);
+  cudaDeviceSynchronize();  // x and y are ready before the non-blocking streams read them
+  cuda::Stream s1(0), s2(0);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<Tensor> got_x, got_y;
+    {
+      cuda::StreamGuard g1(s1.get(), 0);
+      got_x = work(x);
+    }
+    {
+      cuda::StreamGuard g2(s2.get(), 0);
+      got_y = work(y);
+    }
+    // Copies to the host wait for the stream that made each tensor (the current one again).
+    cudaStreamSynchronize(s1.get());
+    cudaStreamSynchronize(s2.get());
+    for (size_t i = 0; i < ref_x.size(); ++i) {
+      INFO("round " << round << " output " << i);
+      REQUIRE_CLOSE(got_x[i].to(kCpu), ref_x[i].to(kCpu), 0, 0);
+      REQUIRE_CLOSE(got_y[i].to(kCpu), ref_y[i].to(kCpu), 0, 0);
+    }
+    // Freed after their streams finished (there is no record_stream).
+  }
+}
+
+TEST_CASE("a destroyed stream's cached memory goes to the default stream", "[cuda][stream][allocator]") {
+  cuda_empty_cache();
+  {
+    cuda::Stream s(0);
+    cuda::StreamGuard guard(s.get(), 0);
+    Tensor t = Tensor::empty({int64_t{3} << 20}, DType::f32, kGpu);  // 12 MiB: a segment of its own
+  }  // t is freed into s's pool; s is then forgotten and destroyed
+  const CudaMemoryStats before = cuda_memory_stats(0);
+  Tensor again = Tensor::empty({int64_t{3} << 20}, DType::f32, kGpu);  // on the default stream
+  const CudaMemoryStats after = cuda_memory_stats(0);
+  REQUIRE(after.cache_hits == before.cache_hits + 1);
+  REQUIRE(after.driver_allocs == before.driver_allocs);
+}
+
 TEST_CASE("COHORT_SYNC=1 leaves no work in flight after an op", "[cuda][sync]") {
-  // The flag is read once per process; scripts/gpu-check.sh runs this binary with it set.
+  // The flag is read once per process: run this binary with COHORT_SYNC=1 to check it fully.
   REQUIRE_NOTHROW(cuda::synchronize_and_check(0, "test"));
   const char* v = std::getenv("COHORT_SYNC");
   if (!v || std::string(v) != "1") {

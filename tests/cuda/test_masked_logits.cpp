@@ -34,7 +34,7 @@ Tensor masked_logits(int64_t N, int64_t C, Generator& gen) {
   return Tensor::from_vector<float>(z, {N, C});
 }
 Tensor f64(const Tensor& t) { return t.to(Device::cpu()).to(DType::f64); }
-void sync() { cudaStreamSynchronize(cuda::current_stream()); }
+void sync_stream() { cudaStreamSynchronize(cuda::current_stream()); }
 
 // A loss against its f64 reference: +inf must stay +inf, a finite one must match.
 void require_loss_matches(double got, double ref) {
@@ -73,7 +73,7 @@ TEST_CASE("lab cross_entropy at eps = 0 stays finite with masked logits, every v
       Tensor loss = Tensor::zeros({1}, DType::f32, kGpu), grad = Tensor::zeros({N, C}, DType::f32, kGpu);
       lab::cross_entropy(dz.data<float>(), dy.data<int64_t>(), N, C, 0.f, -100, loss.data<float>(), nullptr, nullptr,
                          grad.data<float>(), nullptr, nullptr, v, cuda::current_stream());
-      sync();
+      sync_stream();
       require_loss_matches(loss.item(), ref_loss.item());
       for (float g : grad.to_vector<float>()) REQUIRE(std::isfinite(g));
     }
@@ -101,7 +101,7 @@ TEST_CASE("lab softmax_kl: a student logit of -inf where the teacher has mass gi
                       cuda::current_stream());
       lab::softmax_kl(dt.data<float>(), ds.data<float>(), N, C, 2.f, false, loss_t_masked.data<float>(), nullptr,
                       nullptr, v, cuda::current_stream());
-      sync();
+      sync_stream();
       require_loss_matches(loss.item(), ref.item());
       require_loss_matches(loss_t_masked.item(), ref_t_masked.item());
     }
@@ -143,7 +143,7 @@ TEST_CASE("lab cohort_kl with fused CE at eps = 0 stays finite when every studen
         Tensor losses = Tensor::zeros({K}, DType::f32, kGpu);
         lab::cohort_kl(zp.data(), K, N, C, 1.f, DmlMode::average, losses.data<float>(), nullptr, nullptr, &ce, v,
                        cuda::current_stream());
-        sync();
+        sync_stream();
         std::vector<float> got = losses.to_vector<float>();
         for (int k = 0; k < K; ++k) require_loss_matches(got[static_cast<size_t>(k)], ref[static_cast<size_t>(k)]);
       }
