@@ -9,9 +9,13 @@
 
 #include "core/loss_kernels.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/linalg.h"
 #include "core/ops/losses.h"
 #include "core/ops/nn.h"
 #include "core/random.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/label_check.h"
+#include "kernels/cuda/runtime.h"
 #include "tests/cuda/parity.h"
 
 using namespace cohort;
@@ -96,19 +100,44 @@ TEST_CASE("CUDA cross_entropy matches the CPU: smoothing, ignore_index, sizes", 
   }
 }
 
-TEST_CASE("CUDA cross_entropy rejects out-of-range labels like the CPU", "[cuda][losses][ce]") {
+TEST_CASE("CUDA cross_entropy rejects out-of-range labels like the CPU, at the next synchronisation",
+          "[cuda][losses][ce]") {
   Tensor z = test::randn({4, 10}, DType::f32, 5).to(kGpu);
-  for (int64_t bad : {int64_t{10}, int64_t{-1}, int64_t{1000000}}) {
-    INFO("label " << bad);
-    Tensor y = Tensor::from_vector(std::vector<int64_t>{1, 2, bad, 3}, {4}).to(kGpu);
-    REQUIRE_THROWS_AS(ops::cross_entropy(z, y), ValueError);
-    REQUIRE_THROWS_WITH(ops::cross_entropy(z, y), Catch::Contains("cross_entropy") &&
-                                                      Catch::Contains(std::to_string(bad)) &&
-                                                      Catch::Contains("row 2"));
+  for (LossKernels kernels : {LossKernels::simple, LossKernels::lab}) {
+    const PathScope scope(KernelPath{DType::f32, kernels});
+    for (int64_t bad : {int64_t{10}, int64_t{-1}, int64_t{1000000}}) {
+      INFO(kernels_name(kernels) << " label " << bad);
+      Tensor y = Tensor::from_vector(std::vector<int64_t>{1, 2, bad, 3}, {4}).to(kGpu);
+      Tensor loss;
+      REQUIRE_NOTHROW(loss = ops::cross_entropy(z, y));  // the op does not wait for the flag
+      REQUIRE_THROWS_WITH(loss.item(), Catch::Contains("cross_entropy") && Catch::Contains(std::to_string(bad)) &&
+                                           Catch::Contains("row 2"));
+      REQUIRE_THROWS_AS(ops::cross_entropy(z, y).item(), ValueError);
+      REQUIRE(cuda::pending_label_checks() == 0);
+    }
   }
   // The device stays usable after the error (the flag read-back is an ordinary copy).
   Tensor y = Tensor::from_vector(std::vector<int64_t>{1, 2, 9, 3}, {4}).to(kGpu);
   REQUIRE(std::isfinite(ops::cross_entropy(z, y).item()));
+}
+
+TEST_CASE("CUDA cross_entropy does not synchronise with the host", "[cuda][losses][ce]") {
+  // A long f64 matmul first: if cross_entropy waited for its flag, the stream would be idle
+  // when it returns.
+  Tensor a = test::randn({4096, 4096}, DType::f64, 6).to(kGpu);
+  Tensor z = test::randn({256, 100}, DType::f32, 7).to(kGpu);
+  Tensor y = Tensor::from_vector(std::vector<int64_t>(256, 3), {256}).to(kGpu);
+  cuda::synchronize(0);
+  for (LossKernels kernels : {LossKernels::simple, LossKernels::lab}) {
+    INFO(kernels_name(kernels));
+    const PathScope scope(KernelPath{DType::f32, kernels});
+    Tensor busy = ops::matmul(ops::matmul(a, a), a);  // ~275 GFLOP in f64: milliseconds on any GPU
+    Tensor loss = ops::cross_entropy(z, y);
+    REQUIRE(cudaStreamQuery(cuda::current_stream(0)) == cudaErrorNotReady);
+    REQUIRE(cuda::pending_label_checks() >= 1);
+    REQUIRE(std::isfinite(loss.item()));
+    REQUIRE(cuda::pending_label_checks() == 0);
+  }
 }
 
 TEST_CASE("CUDA kd_kl matches the CPU: teacher logits or probabilities, teacher gradients",
