@@ -82,7 +82,7 @@ strip --strip-unneeded "$OUT"/bin/* "$OUT"/lib/*
   echo "cohort GPU bundle"
   echo "commit:  $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
   echo "built:   $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(g++ --version | head -1)"
-  echo "nvcc:    $("$(grep -m1 '^CMAKE_CUDA_COMPILER:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2)" --version | tail -1)"
+  echo "nvcc:    $("$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" --version | grep -m1 -o 'release .*')"
   if [ -z "$FROM_BUILD" ]; then echo "code:    device sm_90 SASS + compute_90 PTX; host -march=x86-64-v3; libcohort shared"
   else echo "code:    as configured in $BUILD_DIR (--from-build)"; fi
   echo
@@ -92,6 +92,7 @@ strip --strip-unneeded "$OUT"/bin/* "$OUT"/lib/*
     printf '  %-22s %s\n' "$name" "$what"
   done
   echo
+  echo "needs:   $(required_runtime_versions "$OUT") or newer on the GPU machine"
   echo "carried libraries (lib/): $(cd "$OUT/lib" && echo *)"
   echo "expected on the GPU machine: $EXTERNAL_LIBS_DESCRIPTION"
 } > "$OUT/MANIFEST.txt"

@@ -16,6 +16,13 @@ MAX_MIB=100000 "$src/scripts/gpu-bundle.sh" --from-build "$build" "$tmp/bundle" 
   { cat "$tmp/bundle.log"; fail "gpu-bundle.sh --from-build $build"; }
 grep -q 'every dependency of .* resolves inside it' "$tmp/bundle.log" || { cat "$tmp/bundle.log"; fail "library check"; }
 [ -f "$tmp/bundle/lib/libfmt.so.9" ] || fail "fmt was not carried: $(ls "$tmp/bundle/lib")"
+# The library check must notice a carried library that is missing (the system's copy of fmt
+# would hide it on this machine, not on the GPU machine).
+mkdir "$tmp/broken" && cp -r "$tmp/bundle/bin" "$tmp/bundle/lib" "$tmp/broken/" && rm "$tmp/broken/lib/libfmt.so.9"
+# shellcheck source=scripts/gpu-bundle-libs.sh
+source "$src/scripts/gpu-bundle-libs.sh"
+if check_bundle_libs "$tmp/broken" > "$tmp/broken.log" 2>&1; then fail "a bundle without libfmt passed the library check"; fi
+grep -q 'NOT CARRIED: .* needs libfmt.so.9' "$tmp/broken.log" || { cat "$tmp/broken.log"; fail "libfmt not named"; }
 
 rc=0
 "$src/scripts/gpu-check.sh" --bundle "$tmp/bundle" --dry-run "$tmp/out" > "$tmp/check.log" 2>&1 || rc=$?
