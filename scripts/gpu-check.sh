@@ -120,6 +120,11 @@ print(t, c, lib_dir("nvidia.cudnn", "libcudnn.so.9"), lib_dir("nvidia.cublas", "
 PY
 )
 : "${TORCH:=-}" "${TORCH_CUDA:=-}" "${CUDNN_LIB:=-}" "${CUBLAS_LIB:=-}"
+# PyTorch loads its own CUDA libraries through its RUNPATHs; the bundle's LD_LIBRARY_PATH below
+# would take precedence over them, so the interpreter runs with the environment it came with.
+TORCH_PYTHON=$LOGS/torch-python
+printf '#!/usr/bin/env bash\nLD_LIBRARY_PATH=%q exec %q "$@"\n' "${LD_LIBRARY_PATH:-}" "$PYTHON" > "$TORCH_PYTHON"
+chmod +x "$TORCH_PYTHON"
 NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 TOOLKIT_LIB=$(dirname "$(dirname "$NVCC")")/lib64
 # The bundle first, then cuDNN from the PyTorch wheel, then cuBLAS (the toolkit's, else the wheel's).
@@ -151,7 +156,7 @@ if [ $DRY_RUN = 0 ]; then
   [ "$TORCH_CUDA" = True ] || { preflight_ok=0; why+=" $PYTHON has no CUDA torch;"; }
 fi
 if [ $preflight_ok = 1 ]; then record preflight ok "$(since "$preflight_start")" "(log preflight_libs.log)"
-else record preflight FAILED "$(since "$preflight_start")" "(${why% ;})"; ANY_FAILED=1
+else record preflight FAILED "$(since "$preflight_start")" "(${why%;} )"; ANY_FAILED=1
 fi
 
 # ---- steps ------------------------------------------------------------------------------------
@@ -175,7 +180,7 @@ step bench_copy_bandwidth "$BIN/bench_copy_bandwidth" --runs 20 --max-mib 256 --
 if [ $HAVE_GPU = 0 ]; then skip train_side_by_side "no GPU"
 elif [ "$TORCH_CUDA" != True ]; then skip train_side_by_side "$PYTHON has no CUDA torch"
 else
-  step train_side_by_side env COHORT_TORCH_PYTHON="$PYTHON" "$ROOT/benchmarks/train/run_side_by_side.sh" \
+  step train_side_by_side env COHORT_TORCH_PYTHON="$TORCH_PYTHON" "$ROOT/benchmarks/train/run_side_by_side.sh" \
     --device cuda --build "$BUNDLE" --out "$LOGS/train_side_by_side" \
     --rows "independent-resnet32 dml-resnet32x2" --batches 128 --steps 20 --warmup 5
 fi
@@ -185,6 +190,7 @@ step bench_optim "$BIN/bench_optim" --device cuda --runs 20
 # ---- results: summary.txt and one tarball -------------------------------------------------------
 echo "result: $([ $ANY_FAILED = 1 ] && echo 'some steps FAILED' || echo 'nothing failed')" | tee -a "$SUMMARY"
 cp "$BUNDLE/MANIFEST.txt" "$LOGS/" 2>/dev/null
+rm -f "$TORCH_PYTHON"
 tar -czf "$OUT/gpu-check.tgz" -C "$LOGS" .
 cp "$SUMMARY" "$OUT/summary.txt"
 exit $ANY_FAILED
