@@ -150,6 +150,8 @@ void* workspace(size_t nbytes, int device) {
   return state.workspace;
 }
 
+size_t workspace_bytes(int device) { return thread_context().current(resolve(device)).workspace_bytes; }
+
 void forget_stream(cudaStream_t stream, int device) {
   device = resolve(device);
   if (stream == nullptr) return;  // the default stream is never destroyed

@@ -65,5 +65,7 @@ bool allow_tf32_matmul();
 // device, current stream), so kernels on two streams never share it. Grows, never shrinks
 // (until empty_cache). Valid until the next call on the same device and stream.
 void* workspace(size_t nbytes, int device = -1);
+// Bytes the calling thread's workspace for the current stream holds now.
+size_t workspace_bytes(int device = -1);
 
 }  // namespace cohort::cuda

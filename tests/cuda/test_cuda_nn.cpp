@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda_info.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
 #include "core/ops/reduce.h"
 #include "core/random.h"
+#include "kernels/cuda/context.h"
 #include "tests/cuda/parity.h"
 
 using namespace cohort;
@@ -113,6 +115,20 @@ TEST_CASE("CUDA conv2d (cuDNN) matches the CPU, forward and backward", "[cuda][n
     check_parity([p](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], Tensor(), p); },
                  {leaf({2, 4, 6, 6}, dtype, 8), test::randn({4, 4, 3, 3}, dtype, 9)}, tol);
   }
+}
+
+TEST_CASE("cudnnFind's scratch is returned, not kept in the conv workspace", "[cuda][nn][conv]") {
+  // A signature no other test uses, so the first call runs Find. The workspace it leaves must be
+  // what the chosen algorithm needs — the same as a later call that finds the choice cached —
+  // not the largest candidate's scratch (up to 512 MiB held for good).
+  Tensor x = test::randn({17, 40, 29, 29}, DType::f32, 90).to(kGpu);
+  Tensor w = test::randn({48, 40, 3, 3}, DType::f32, 91).to(kGpu);
+  cuda_empty_cache();
+  ops::conv2d(x, w, Tensor(), conv_params(1, 1));
+  const size_t after_find = cuda::workspace_bytes(0);
+  cuda_empty_cache();
+  ops::conv2d(x, w, Tensor(), conv_params(1, 1));
+  REQUIRE(cuda::workspace_bytes(0) == after_find);
 }
 
 TEST_CASE("CUDA conv2d with TF32 allowed stays within TF32 accuracy", "[cuda][nn][conv][tf32]") {
