@@ -121,7 +121,7 @@ TEST_CASE("CUDA cross_entropy rejects out-of-range labels like the CPU, at the n
   REQUIRE(std::isfinite(ops::cross_entropy(z, y).item()));
 }
 
-TEST_CASE("CUDA cross_entropy does not synchronise with the host", "[cuda][losses][ce]") {
+TEST_CASE("CUDA cross_entropy does not synchronise with the host", "[cuda][losses][ce][timing]") {
   // A long f64 matmul first: if cross_entropy waited for its flag, the stream would be idle
   // when it returns.
   Tensor a = test::randn({4096, 4096}, DType::f64, 6).to(kGpu);
