@@ -6,7 +6,7 @@
 # cohort's other dependencies. DIR is a bundle made on the CPU machine by scripts/gpu-bundle.sh;
 # nothing is built here. docs/cuda.md, "The GPU check", gives the exact remote call.
 #
-#   preflight (≈10 s)  nvidia-smi, the PyTorch interpreter and the cuDNN 9 it carries, every
+#   preflight (≈10 s, capped at 30 s by its own limits)  nvidia-smi, the PyTorch interpreter and the cuDNN 9 it carries, every
 #                      binary's libraries resolved (scripts/gpu-bundle-libs.sh), what was found
 #   steps, in order of importance, each with its own time limit (they sum to STEP_BUDGET_S):
 #     cuda_tests         every CUDA test once (Catch2 text report with per-test durations)
@@ -100,8 +100,9 @@ if [ $DRY_RUN = 0 ] && command -v nvidia-smi >/dev/null 2>&1 && timeout 5 nvidia
   timeout 5 nvidia-smi -q >> "$LOGS/nvidia-smi.log" 2>&1
 fi
 PYTHON=${PYTHON:-$([ -x /opt/torch/.venv/bin/python3 ] && echo /opt/torch/.venv/bin/python3 || echo python3)}
-# One interpreter start: torch's version, whether it sees the GPU, and the wheel's cuDNN/cuBLAS.
-read -r TORCH TORCH_CUDA CUDNN_LIB CUBLAS_LIB < <(timeout 8 "$PYTHON" - 2>/dev/null <<'PY' || echo "- - - -"
+# The wheel's cuDNN and cuBLAS (a quick start: the nvidia.* packages need no torch import), then
+# torch itself, whose import may be slow on a cold disk — so a slow torch cannot hide cuDNN.
+read -r CUDNN_LIB CUBLAS_LIB < <(timeout 5 "$PYTHON" - 2>/dev/null <<'PY' || echo "- -"
 import importlib, os
 def lib_dir(pkg, soname):
     try:
@@ -111,14 +112,11 @@ def lib_dir(pkg, soname):
     except ImportError:
         pass
     return "-"
-try:
-    import torch
-    t, c = torch.__version__, str(torch.cuda.is_available())
-except ImportError:
-    t, c = "-", "-"
-print(t, c, lib_dir("nvidia.cudnn", "libcudnn.so.9"), lib_dir("nvidia.cublas", "libcublas.so.13"))
+print(lib_dir("nvidia.cudnn", "libcudnn.so.9"), lib_dir("nvidia.cublas", "libcublas.so.13"))
 PY
 )
+read -r TORCH TORCH_CUDA < <(timeout 12 "$PYTHON" -c 'import torch; print(torch.__version__, torch.cuda.is_available())' \
+                             2>/dev/null || echo "- -")
 : "${TORCH:=-}" "${TORCH_CUDA:=-}" "${CUDNN_LIB:=-}" "${CUBLAS_LIB:=-}"
 # PyTorch loads its own CUDA libraries through its RUNPATHs; the bundle's LD_LIBRARY_PATH below
 # would take precedence over them, so the interpreter runs with the environment it came with.
