@@ -7,7 +7,8 @@
 // Prints median milliseconds per step over --runs steps after warm-up, and the effective
 // bandwidth (bytes the update must move / time).
 //
-// usage: bench_optim [--runs N]   (results: docs/optim.md)
+// usage: bench_optim [--runs N] [--device all|cpu|cuda]   (results: docs/optim.md)
+// --device cuda runs only the CUDA rows and exits 77 (skipped) without a usable GPU.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -135,11 +136,22 @@ void run(const std::string& model, const std::vector<Shape>& shapes, Device devi
 
 int main(int argc, char** argv) {
   int runs = 50;
-  for (int i = 1; i + 1 < argc; ++i)
+  std::string which = "all";
+  for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--runs") == 0) runs = std::max(1, std::atoi(argv[i + 1]));
-  std::vector<Device> devices = {Device::cpu()};
-  if (backend::cuda_available()) devices.push_back(Device::cuda(0));
-  else std::printf("(no usable CUDA device: CPU only)\n");
+    if (std::strcmp(argv[i], "--device") == 0) which = argv[i + 1];
+  }
+  if (which != "all" && which != "cpu" && which != "cuda") {
+    std::fprintf(stderr, "bench_optim: --device must be all, cpu or cuda, got '%s'\n", which.c_str());
+    return 2;
+  }
+  std::vector<Device> devices;
+  if (which != "cuda") devices.push_back(Device::cpu());
+  if (which != "cpu" && backend::cuda_available()) devices.push_back(Device::cuda(0));
+  else if (which == "cuda") {
+    std::printf("bench_optim: no usable CUDA device; skipping (exit 77)\n");
+    return 77;
+  } else if (which == "all") std::printf("(no usable CUDA device: CPU only)\n");
   for (Device d : devices) {
     run("resnet32", resnet_cifar_shapes(32, 100), d, runs);
     run("wrn-28-10", wide_resnet_shapes(28, 10, 100), d, runs);

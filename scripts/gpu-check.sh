@@ -1,155 +1,195 @@
 #!/usr/bin/env bash
-# gpu-check.sh OUTDIR [--no-build] [--quick]
+# gpu-check.sh --bundle DIR [--dry-run] OUTDIR
 #
-# The whole GPU check of cohort in one go, for a machine with an NVIDIA GPU: configure and build
-# with CUDA (sm_90), ctest with COHORT_SYNC=0, the CUDA tests again with COHORT_SYNC=1,
-# compute-sanitizer memcheck on the CUDA tests, nvidia-smi -q, every build/bin/bench_* (with
-# --json OUTDIR/<name>.json where the binary takes --json) and the PyTorch scripts (with --json,
-# and --device cuda where they take it).
-# Each step logs to OUTDIR/<step>.log and adds a line "step  ok|FAILED|skipped  seconds" to
-# OUTDIR/summary.txt; a failing step never stops the ones after it. Exit status 1 if any failed.
+# The GPU check of cohort, sized for one call of at most 9 minutes on a GPU machine that has the
+# NVIDIA driver, the CUDA toolkit and PyTorch (with cuDNN inside its virtualenv) but none of
+# cohort's other dependencies. DIR is a bundle made on the CPU machine by scripts/gpu-bundle.sh;
+# nothing is built here. docs/cuda.md, "The GPU check", gives the exact remote call.
 #
-# Without a GPU every GPU step is skipped (the CUDA tests exit 77, which ctest reports as
-# skipped); configure, build and the CPU tests still run unless told otherwise:
-#   --no-build  use BUILD_DIR as it is (e.g. a build made elsewhere and copied along)
-#   --quick     ctest runs only the CUDA tests (not the CPU suite)
-# Environment: BUILD_DIR (default: build), CUDA_ARCHS (default: 90), STEP_TIMEOUT seconds per
-# step (default 1200), MEMCHECK_FILTER (Catch2 test filter for the memcheck run, default: all),
-# JOBS (default: nproc), PYTHON (default: python3).
+#   preflight (≈10 s, capped at 30 s by its own limits)  nvidia-smi, the PyTorch interpreter and the cuDNN 9 it carries, every
+#                      binary's libraries resolved (scripts/gpu-bundle-libs.sh), what was found
+#   steps, in order of importance, each with its own time limit (they sum to STEP_BUDGET_S):
+#     cuda_tests         every CUDA test once (Catch2 text report with per-test durations)
+#     memcheck           compute-sanitizer memcheck on the hand-written kernels' tests only
+#     bench_<kernel> x4, bench_copy_bandwidth   --quick sizes, JSON kept
+#     train_side_by_side bench_train and PyTorch's train_step.py, ResNet-32 independent and DML
+#     bench_optim        the CUDA rows
+#
+# A step that fails or runs out of time is recorded and the next one runs. Exit code 77 from a
+# binary (no usable GPU) is recorded as skipped. Everything ends up in OUTDIR as exactly two
+# files: summary.txt (one line per step) and gpu-check.tgz (summary, every log and JSON file).
+# Exit status: 0 when nothing failed, 1 otherwise.
+#
+# --dry-run rehearses the whole script without a GPU (the CPU machine, CI; a GPU present is
+# hidden): the preflight and every step run, the steps report "skipped: no GPU", and the two
+# files are made.
+# Without --dry-run a missing GPU is a preflight failure.
+#
+# Environment: PYTHON (default /opt/torch/.venv/bin/python3 when it exists, else python3).
 set -uo pipefail
 
-usage() { echo "usage: $0 OUTDIR [--no-build] [--quick]" >&2; exit 2; }
-[ $# -ge 1 ] || usage
-OUT=$1; shift
-BUILD=1 QUICK=0
-for arg in "$@"; do
-  case $arg in
-    --no-build) BUILD=0 ;;
-    --quick) QUICK=1 ;;
-    *) usage ;;
+usage() { echo "usage: $0 --bundle DIR [--dry-run] OUTDIR" >&2; exit 2; }
+BUNDLE="" DRY_RUN=0 OUT=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bundle) [ $# -ge 2 ] || usage; BUNDLE=$2; shift 2 ;;
+    --dry-run) DRY_RUN=1; shift ;;
+    -*) usage ;;
+    *) [ -z "$OUT" ] || usage; OUT=$1; shift ;;
   esac
 done
+[ -n "$BUNDLE" ] && [ -n "$OUT" ] || usage
+[ -x "$BUNDLE/bin/cohort_cuda_tests" ] || { echo "gpu-check: $BUNDLE is not a bundle (no bin/cohort_cuda_tests); make one with scripts/gpu-bundle.sh" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 2
+BUNDLE=$(cd "$BUNDLE" && pwd)
+BIN=$BUNDLE/bin
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-BUILD_DIR=${BUILD_DIR:-build}
-STEP_TIMEOUT=${STEP_TIMEOUT:-1200}
-JOBS=${JOBS:-$(nproc)}
-CUDA_TESTS="$BUILD_DIR/tests/cohort_cuda_tests"
-SUMMARY="$OUT/summary.txt"
-: > "$SUMMARY"
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
+SUMMARY=$LOGS/summary.txt
 ANY_FAILED=0
 
-HAVE_GPU=0
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then HAVE_GPU=1; fi
+# Per-step limits in seconds. Their sum must stay within STEP_BUDGET_S so that preflight, steps
+# and packing fit in a 540 s remote call (docs/cuda.md).
+STEP_BUDGET_S=480
+declare -A LIMIT=(
+  [cuda_tests]=150 [memcheck]=90
+  [bench_softmax_kl]=25 [bench_cross_entropy]=25 [bench_cohort_kl]=25 [bench_fsp]=25
+  [bench_copy_bandwidth]=20 [train_side_by_side]=90 [bench_optim]=30
+)
+budget=0
+for step in "${!LIMIT[@]}"; do budget=$((budget + LIMIT[$step])); done
+if [ $budget -gt $STEP_BUDGET_S ]; then
+  echo "gpu-check: the step limits sum to ${budget} s, over the ${STEP_BUDGET_S} s budget" >&2; exit 2
+fi
 
 now() { date +%s.%N; }
-record() {  # step status seconds [note]
-  local line
-  line=$(printf '%-28s %-8s %8.1fs  %s' "$1" "$2" "$3" "${4:-}")
-  echo "$line" | tee -a "$SUMMARY"
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+record() {  # step status seconds note
+  printf '%-22s %-8s %7.1fs  %s\n' "$1" "$2" "$3" "$4" | tee -a "$SUMMARY"
 }
-
-# run STEP CMD...: runs CMD with a timeout, its output to OUTDIR/STEP.log. Exit 77 = skipped.
-run() {
-  local step=$1; shift
-  local log="$OUT/$step.log" start rc=0 status=ok
-  start=$(now)
-  echo "\$ $*" > "$log"
-  timeout "$STEP_TIMEOUT" "$@" >> "$log" 2>&1 || rc=$?
-  local secs
-  secs=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
-  if [ "$rc" -eq 77 ]; then status=skipped
-  elif [ "$rc" -eq 124 ]; then status=FAILED; ANY_FAILED=1; rc="timeout after ${STEP_TIMEOUT}s"
-  elif [ "$rc" -ne 0 ]; then status=FAILED; ANY_FAILED=1
-  fi
-  record "$step" "$status" "$secs" "(exit $rc; log $step.log)"
-}
-
 skip() {  # step reason
-  echo "skipped: $2" > "$OUT/$1.log"
+  echo "skipped: $2" > "$LOGS/$1.log"
   record "$1" skipped 0 "($2)"
 }
-
-echo "gpu-check: $(git rev-parse --short HEAD 2>/dev/null || echo '?') in $ROOT, build $BUILD_DIR, GPU: $([ $HAVE_GPU = 1 ] && echo yes || echo none)" | tee -a "$SUMMARY"
-
-# ---- 1. device report ------------------------------------------------------------------------
-if [ $HAVE_GPU = 1 ]; then run nvidia-smi nvidia-smi -q; else skip nvidia-smi "no GPU"; fi
-
-# ---- 2. configure and build ------------------------------------------------------------------
-if [ $BUILD = 1 ]; then
-  run configure cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCOHORT_CUDA=ON \
-      -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}"
-  run build cmake --build "$BUILD_DIR" -j "$JOBS"
-else
-  skip configure "--no-build"
-  skip build "--no-build"
-fi
-
-# ---- 3. tests --------------------------------------------------------------------------------
-if [ ! -d "$BUILD_DIR" ]; then
-  skip ctest "no build directory $BUILD_DIR"
-elif [ $QUICK = 1 ]; then
-  run ctest env COHORT_SYNC=0 ctest --test-dir "$BUILD_DIR" --output-on-failure -R '^cuda_tests$'
-else
-  run ctest env COHORT_SYNC=0 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
-fi
-
-if [ ! -x "$CUDA_TESTS" ]; then
-  skip cuda_tests_sync "$CUDA_TESTS not built"
-  skip memcheck "$CUDA_TESTS not built"
-else
-  # Exits 77 by itself without a GPU.
-  run cuda_tests_sync env COHORT_SYNC=1 "$CUDA_TESTS"
-  if [ $HAVE_GPU = 0 ]; then skip memcheck "no GPU"
-  elif ! command -v compute-sanitizer >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/compute-sanitizer ]; then
-    skip memcheck "compute-sanitizer not found"
-  else
-    SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-    # shellcheck disable=SC2086  # MEMCHECK_FILTER is a list of Catch2 arguments
-    run memcheck "$SANITIZER" --tool memcheck --error-exitcode 1 "$CUDA_TESTS" ${MEMCHECK_FILTER:-}
+# step NAME CMD...: runs CMD under NAME's time limit, output to NAME.log; exit 77 = skipped.
+step() {
+  local name=$1; shift
+  local limit=${LIMIT[$name]} start rc=0 status=ok note
+  start=$(now)
+  echo "\$ $*" > "$LOGS/$name.log"
+  timeout --kill-after=5 "$limit" "$@" >> "$LOGS/$name.log" 2>&1 || rc=$?
+  note="exit $rc"
+  if [ $rc -eq 77 ]; then status=skipped note="skipped: no GPU"
+  elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then status=FAILED note="timed out after ${limit} s"; ANY_FAILED=1
+  elif [ $rc -ne 0 ]; then status=FAILED; ANY_FAILED=1
   fi
+  record "$name" "$status" "$(since "$start")" "($note; log $name.log)"
+}
+
+# ---- preflight --------------------------------------------------------------------------------
+preflight_start=$(now)
+HAVE_GPU=0
+# A dry run hides any GPU, so it rehearses the same way everywhere (the binaries exit 77).
+[ $DRY_RUN = 1 ] && export CUDA_VISIBLE_DEVICES=""
+if [ $DRY_RUN = 0 ] && command -v nvidia-smi >/dev/null 2>&1 && timeout 5 nvidia-smi -L > "$LOGS/nvidia-smi.log" 2>&1 &&
+   grep -q '^GPU ' "$LOGS/nvidia-smi.log"; then
+  HAVE_GPU=1
+  timeout 5 nvidia-smi -q >> "$LOGS/nvidia-smi.log" 2>&1
+fi
+PYTHON=${PYTHON:-$([ -x /opt/torch/.venv/bin/python3 ] && echo /opt/torch/.venv/bin/python3 || echo python3)}
+# The wheel's cuDNN and cuBLAS (a quick start: the nvidia.* packages need no torch import), then
+# torch itself, whose import may be slow on a cold disk — so a slow torch cannot hide cuDNN.
+read -r CUDNN_LIB CUBLAS_LIB < <(timeout 5 "$PYTHON" - 2>/dev/null <<'PY' || echo "- -"
+import importlib, os
+def lib_dir(pkg, soname):
+    try:
+        for p in importlib.import_module(pkg).__path__:
+            if os.path.exists(os.path.join(p, "lib", soname)):
+                return os.path.join(p, "lib")
+    except ImportError:
+        pass
+    return "-"
+print(lib_dir("nvidia.cudnn", "libcudnn.so.9"), lib_dir("nvidia.cublas", "libcublas.so.13"))
+PY
+)
+read -r TORCH TORCH_CUDA < <(timeout 12 "$PYTHON" -c 'import torch; print(torch.__version__, torch.cuda.is_available())' \
+                             2>/dev/null || echo "- -")
+: "${TORCH:=-}" "${TORCH_CUDA:=-}" "${CUDNN_LIB:=-}" "${CUBLAS_LIB:=-}"
+# PyTorch loads its own CUDA libraries through its RUNPATHs; the bundle's LD_LIBRARY_PATH below
+# would take precedence over them, so the interpreter runs with the environment it came with.
+TORCH_PYTHON=$LOGS/torch-python
+printf '#!/usr/bin/env bash\nLD_LIBRARY_PATH=%q exec %q "$@"\n' "${LD_LIBRARY_PATH:-}" "$PYTHON" > "$TORCH_PYTHON"
+chmod +x "$TORCH_PYTHON"
+NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+TOOLKIT_LIB=$(dirname "$(dirname "$NVCC")")/lib64
+# The bundle first, then cuDNN from the PyTorch wheel, then cuBLAS (the toolkit's, else the wheel's).
+LIB_PATH=$BUNDLE/lib
+[ "$CUDNN_LIB" != - ] && LIB_PATH+=":$CUDNN_LIB"
+[ -d "$TOOLKIT_LIB" ] && LIB_PATH+=":$TOOLKIT_LIB"
+[ "$CUBLAS_LIB" != - ] && LIB_PATH+=":$CUBLAS_LIB"
+export LD_LIBRARY_PATH=$LIB_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# shellcheck source=scripts/gpu-bundle-libs.sh
+source "$ROOT/scripts/gpu-bundle-libs.sh"
+LIBS_OK=1
+check_bundle_libs "$BUNDLE" > "$LOGS/preflight_libs.log" 2>&1 || LIBS_OK=0
+SANITIZER=$(command -v compute-sanitizer || { [ -x "$(dirname "$NVCC")/compute-sanitizer" ] && echo "$(dirname "$NVCC")/compute-sanitizer"; } || echo "")
+
+{
+  echo "gpu-check of bundle $BUNDLE$([ $DRY_RUN = 1 ] && echo ' (dry run)')"
+  grep -m2 -E '^(commit|nvcc):' "$BUNDLE/MANIFEST.txt" 2>/dev/null
+  echo "GPU:        $([ $HAVE_GPU = 1 ] && grep -m1 '^GPU ' "$LOGS/nvidia-smi.log" || echo none)"
+  echo "python:     $PYTHON (torch $TORCH, cuda available: $TORCH_CUDA)"
+  echo "cuDNN 9:    $([ "$CUDNN_LIB" != - ] && echo "$CUDNN_LIB" || echo 'not in the interpreter'"'"'s nvidia.cudnn (system copy, if any)')"
+  echo "libraries:  $([ $LIBS_OK = 1 ] && echo 'every binary resolves' || echo 'UNRESOLVED (preflight_libs.log)')"
+  echo "sanitizer:  ${SANITIZER:-none}"
+  echo "step limits sum to ${budget} s (budget ${STEP_BUDGET_S} s)"
+} | tee -a "$SUMMARY"
+preflight_ok=1 why=""
+[ $LIBS_OK = 1 ] || { preflight_ok=0; why+=" libraries unresolved;"; }
+if [ $DRY_RUN = 0 ]; then
+  [ $HAVE_GPU = 1 ] || { preflight_ok=0; why+=" no GPU (--dry-run rehearses without one);"; }
+  [ "$TORCH_CUDA" = True ] || { preflight_ok=0; why+=" $PYTHON has no CUDA torch;"; }
+fi
+if [ $preflight_ok = 1 ]; then record preflight ok "$(since "$preflight_start")" "(log preflight_libs.log)"
+else record preflight FAILED "$(since "$preflight_start")" "(${why%;} )"; ANY_FAILED=1
 fi
 
-# ---- 4. benchmarks ---------------------------------------------------------------------------
-shopt -s nullglob
-BENCHES=("$BUILD_DIR"/bin/bench_*)
-if [ $HAVE_GPU = 0 ]; then skip benchmarks "no GPU (${#BENCHES[@]} binaries not run)"
-elif [ ${#BENCHES[@]} -eq 0 ]; then skip benchmarks "no $BUILD_DIR/bin/bench_* binaries"
+# ---- steps ------------------------------------------------------------------------------------
+step cuda_tests "$BIN/cohort_cuda_tests" --durations yes
+
+# The tests of hand-written kernels (cuDNN convolutions, cuBLAS GEMMs and the deliberate 1 PiB
+# out-of-memory requests stay out: memcheck would only slow them down or report the OOM; so does
+# [timing], which needs kernels to run asynchronously and memcheck serialises them).
+MEMCHECK_TAGS='[elementwise],[random],[reduce],[nn]~[conv],[losses]~[timing],[lab],[optim]'
+if [ $HAVE_GPU = 0 ]; then skip memcheck "no GPU"
+elif [ -z "$SANITIZER" ]; then skip memcheck "compute-sanitizer not found"
 else
-  for bin in "${BENCHES[@]}"; do
-    [ -x "$bin" ] || continue
-    name=$(basename "$bin")
-    # CPU-only benchmarks are not what this machine is for; bench_train runs in step 5.
-    case $name in bench_conv_cpu|bench_loader|bench_models|bench_train) continue ;; esac
-    # A binary whose usage text names --json writes its results there.
-    args=()
-    grep -qa -- '--json' "$bin" && args+=(--json "$OUT/$name.json")
-    grep -qa -- '--device' "$bin" && args+=(--device cuda)   # e.g. bench_layer_times
-    run "$name" "$bin" "${args[@]}"
-  done
+  step memcheck "$SANITIZER" --tool memcheck --report-api-errors no --error-exitcode 1 \
+    "$BIN/cohort_cuda_tests" "$MEMCHECK_TAGS"
 fi
 
-# ---- 5. PyTorch side-by-side ----------------------------------------------------------------
-PY_SCRIPTS=(benchmarks/pytorch/*.py)
-if [ ${#PY_SCRIPTS[@]} -eq 0 ]; then skip pytorch "no benchmarks/pytorch/*.py"
-elif [ $HAVE_GPU = 0 ]; then skip pytorch "no GPU"
-elif ! "${PYTHON:-python3}" -c 'import torch' >/dev/null 2>&1; then skip pytorch "${PYTHON:-python3} cannot import torch"
+for kernel in softmax_kl cross_entropy cohort_kl fsp; do
+  step "bench_$kernel" "$BIN/bench_$kernel" --quick --json "$LOGS/bench_$kernel.json"
+done
+step bench_copy_bandwidth "$BIN/bench_copy_bandwidth" --runs 20 --max-mib 256 --json "$LOGS/bench_copy_bandwidth.json"
+
+if [ $HAVE_GPU = 0 ]; then skip train_side_by_side "no GPU"
+elif [ "$TORCH_CUDA" != True ]; then skip train_side_by_side "$PYTHON has no CUDA torch"
 else
-  # Training throughput, cohort and PyTorch in alternation, one table (benchmarks/train/).
-  run train_side_by_side benchmarks/train/run_side_by_side.sh --device cuda --build "$BUILD_DIR" \
-      --out "$OUT/train_side_by_side"
-  for py in "${PY_SCRIPTS[@]}"; do
-    grep -q '__main__' "$py" || continue  # helper modules, not scripts
-    case $(basename "$py") in train_step.py|conv_cpu.py|models_cpu.py) continue ;; esac  # step above / CPU only
-    name=pytorch_$(basename "$py" .py) args=()
-    grep -q -- '--json' "$py" && args+=(--json "$OUT/$name.json")
-    grep -q -- '--device' "$py" && args+=(--device cuda)
-    run "$name" "${PYTHON:-python3}" "$py" "${args[@]}"
-  done
+  step train_side_by_side env COHORT_TORCH_PYTHON="$TORCH_PYTHON" "$ROOT/benchmarks/train/run_side_by_side.sh" \
+    --device cuda --build "$BUNDLE" --out "$LOGS/train_side_by_side" \
+    --rows "independent-resnet32 dml-resnet32x2" --batches 128 --steps 20 --warmup 5
 fi
 
-echo "summary: $SUMMARY$([ $ANY_FAILED = 1 ] && echo ' — some steps FAILED')"
+step bench_optim "$BIN/bench_optim" --device cuda --runs 20
+
+# ---- results: summary.txt and one tarball -------------------------------------------------------
+echo "result: $([ $ANY_FAILED = 1 ] && echo 'some steps FAILED' || echo 'nothing failed')" | tee -a "$SUMMARY"
+cp "$BUNDLE/MANIFEST.txt" "$LOGS/" 2>/dev/null
+rm -f "$TORCH_PYTHON"
+tar -czf "$OUT/gpu-check.tgz" -C "$LOGS" .
+cp "$SUMMARY" "$OUT/summary.txt"
 exit $ANY_FAILED

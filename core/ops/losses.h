@@ -15,7 +15,9 @@ struct CrossEntropyOptions {
 };
 
 // Fused log-softmax + NLL: logits [N,C], labels i64 [N] -> []. PyTorch's F.cross_entropy
-// (reduction mean). A label outside [0, C) that is not ignore_index is a ValueError.
+// (reduction mean). A label outside [0, C) that is not ignore_index is a ValueError — on CUDA
+// thrown by the calling thread's next synchronising call (e.g. item()), as the op itself does
+// not wait for the GPU.
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, const CrossEntropyOptions& options = {});
 
 struct KdOptions {

@@ -135,6 +135,32 @@ class DeviceAllocator {
     release_cached_locked();
   }
 
+  // `stream` is going away and has been synchronised: every block associated with it — free
+  // ones now, live ones when they are freed — joins the default stream's pools. Otherwise its
+  // free memory would be stranded, and a new stream that gets the same handle would take over
+  // blocks whose ordering guarantees belonged to the old one.
+  void forget_stream(cudaStream_t stream) {
+    if (stream == nullptr) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [ptr, block] : live_)
+      if (block->stream == stream) block->stream = nullptr;
+    for (FreeBlocks* pool : {&small_free_, &large_free_}) {
+      std::vector<Block*> moved;
+      for (auto it = pool->begin(); it != pool->end();) {
+        if ((*it)->stream == stream) {
+          moved.push_back(*it);
+          it = pool->erase(it);
+        } else {
+          ++it;
+        }
+      }
+      for (Block* block : moved) {
+        block->stream = nullptr;
+        pool->insert(block);
+      }
+    }
+  }
+
   MemoryStats stats() {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
@@ -320,6 +346,8 @@ class PinnedAllocator {
     release_cached_locked();
   }
 
+
+
   MemoryStats stats() {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
@@ -404,6 +432,10 @@ void caching_device_free(void* ptr, int device) {
     return;
   }
   all[static_cast<size_t>(device)]->free(ptr);
+}
+
+void caching_device_forget_stream(cudaStream_t stream, int device) {
+  device_allocator(device).forget_stream(stream);
 }
 
 void release_cached_device_memory() {

@@ -14,6 +14,8 @@
 //   - memory freed on stream S is reused only by requests on S, which the stream orders after
 //     every kernel that used it; no synchronisation is needed. A tensor used on another stream
 //     must not be freed before that stream has been synchronised (there is no record_stream);
+//   - a stream that is destroyed is forgotten first (context.h: Stream, forget_stream): its
+//     blocks join the default stream's pools, so no pool outlives its stream;
 //   - when cudaMalloc fails, every fully free cached segment is released and the call retried;
 //     if that fails too, BackendError reports the request and the allocated/reserved bytes.
 //
@@ -36,6 +38,9 @@ void* caching_device_malloc(size_t nbytes, int device, cudaStream_t stream);
 // Never throws (called from destructors); an unknown pointer is reported on stderr and ignored.
 void caching_device_free(void* ptr, int device);
 void release_cached_device_memory();  // every device
+// `stream` (of `device`) is about to be destroyed and has been synchronised: its cached and live
+// blocks move to the default stream's pools (context.h's Stream and forget_stream call this).
+void caching_device_forget_stream(cudaStream_t stream, int device);
 
 void* caching_pinned_malloc(size_t nbytes);
 void caching_pinned_free(void* ptr);

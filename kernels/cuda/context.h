@@ -1,5 +1,5 @@
-// Per-device CUDA context: the current stream and the lazily created, RAII-owned cuBLAS and
-// cuDNN handles bound to it, the TF32 policy, and the one growable workspace.
+// Per-device CUDA context: the current stream, owned streams, the lazily created, RAII-owned
+// cuBLAS and cuDNN handles, the TF32 policy, and the growable per-stream workspaces.
 // CUDA translation units only (uses CUDA types). Implemented in kernels/cuda/context.cu.
 #pragma once
 
@@ -28,7 +28,30 @@ class StreamGuard {
   int device_;
 };
 
-// Handles bound to current_stream(device); created on first use.
+// A non-blocking stream of `device` (-1: the current one) owned by cohort, e.g. one per student.
+// Its destructor waits for the stream's work, then forgets it (below) and destroys it.
+class Stream {
+ public:
+  explicit Stream(int device = -1);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return stream_; }
+  int device() const { return device_; }
+
+ private:
+  int device_;
+  cudaStream_t stream_ = nullptr;
+};
+
+// For a stream created elsewhere, before cudaStreamDestroy: synchronises it, frees the calling
+// thread's workspace and cuBLAS handle for it and moves its cached memory to the default
+// stream's pools (allocator.h). Other threads' workspaces for it are freed at their exit.
+void forget_stream(cudaStream_t stream, int device = -1);
+
+// cuBLAS: one handle per (thread, device, stream), so two streams never share the handle's
+// internal workspace. cuDNN: one handle per (thread, device) bound to current_stream(device)
+// at each retrieval (its scratch is the per-stream workspace below).
 cublasHandle_t cublas_handle(int device = -1);
 cudnnHandle_t cudnn_handle(int device = -1);
 
@@ -38,8 +61,11 @@ void set_allow_tf32_matmul(bool on);
 bool allow_tf32_conv();
 bool allow_tf32_matmul();
 
-// Scratch memory for cuDNN/cuBLAS/split-K kernels, from the caching allocator; grows, never
-// shrinks (until empty_cache). Valid until the next call on the same device.
+// Scratch memory for cuDNN and split reductions, from the caching allocator: one per (thread,
+// device, current stream), so kernels on two streams never share it. Grows, never shrinks
+// (until empty_cache). Valid until the next call on the same device and stream.
 void* workspace(size_t nbytes, int device = -1);
+// Bytes the calling thread's workspace for the current stream holds now.
+size_t workspace_bytes(int device = -1);
 
 }  // namespace cohort::cuda

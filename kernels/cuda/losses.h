@@ -1,6 +1,6 @@
-// CUDA twins of kernels/cpu/losses.h (identical signatures and contracts). f32 runs the best
-// lab kernel of each family (kernels/cuda/lab/, docs/kernels.md); f64 — and every dtype with
-// COHORT_LOSS_KERNELS=simple — the straightforward block-per-row kernels of losses.cu.
+// CUDA twins of kernels/cpu/losses.h (identical signatures and contracts). They run the
+// straightforward block-per-row kernels of losses.cu; f32 runs the lab kernels
+// (kernels/cuda/lab/, docs/kernels.md) instead when loss_kernels() is `lab` (core/loss_kernels.h).
 #pragma once
 
 #include <vector>
@@ -10,8 +10,9 @@
 
 namespace cohort::cuda {
 
-// Out-of-range labels: the kernel raises a device flag; the wrapper reads it back (one host
-// synchronisation per call) and throws the same ValueError as the CPU.
+// Out-of-range labels: the kernel raises a device flag; the wrapper does not wait for it but
+// defers the check to the thread's next synchronising call (label_check.h), which throws the
+// same ValueError as the CPU.
 void cross_entropy_forward(const Tensor& logits, const Tensor& labels, double label_smoothing,
                            int64_t ignore_index, Tensor& loss, Tensor& row_lse, Tensor& valid);
 void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& row_lse,

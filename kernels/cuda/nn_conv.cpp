@@ -12,7 +12,8 @@
 //     (no atomics: bit-identical results run to run).
 // The chosen math type is written back to the convolution descriptor, as cuDNN requires. With
 // allow_tf32_conv() off, f32 convolutions are restricted to CUDNN_FMA_MATH (no TF32).
-// Workspaces come from context.h's per-thread, per-device growable workspace.
+// The chosen algorithm's workspace comes from context.h's growable per-stream workspace; Find's
+// scratch is a block of its own, freed once the choice is made.
 // The bias is added with cudnnAddTensor after the convolution.
 #include <array>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/nn.h"
+#include "kernels/cuda/runtime.h"
 #include "kernels/cuda/tensor_util.h"
 
 namespace cohort::cuda {
@@ -177,6 +179,22 @@ bool pick(const Perf* perfs, int count, size_t limit, bool deterministic, AlgoCh
 
 // Looks up or chooses the algorithm of `prob` for one pass. `heuristic(perfs, max, &n)` asks
 // cuDNN's ranking; `find(perfs, max, &n, ws, ws_bytes)` times the algorithms on real buffers.
+// Device memory held for the duration of one cudnnFind call.
+struct FindScratch {
+  void* ptr = nullptr;
+  int device = 0;
+  void allocate(size_t nbytes, int dev) {
+    device = dev;
+    if (nbytes > 0) ptr = device_alloc(nbytes, dev);
+  }
+  FindScratch() = default;
+  FindScratch(const FindScratch&) = delete;
+  FindScratch& operator=(const FindScratch&) = delete;
+  ~FindScratch() {
+    if (ptr) device_free(ptr, device);
+  }
+};
+
 template <typename Perf, typename Heuristic, typename Find>
 AlgoChoice choose_algo(ConvProblem& prob, int max_count, Heuristic heuristic, Find find) {
   {
@@ -198,13 +216,17 @@ AlgoChoice choose_algo(ConvProblem& prob, int max_count, Heuristic heuristic, Fi
     if (perfs[static_cast<size_t>(i)].status == CUDNN_STATUS_SUCCESS)
       wanted = std::max(wanted, perfs[static_cast<size_t>(i)].memory);
   size_t limit = std::min(wanted, kMaxFindWorkspace);
-  void* ws = nullptr;
+  // Find's scratch is its own block, returned to the caching allocator when the choice is made:
+  // in the op workspace it would stay held for good (that grows, never shrinks), and the
+  // allocator's out-of-memory retry could never release it.
+  FindScratch scratch;
   try {
-    ws = workspace(limit, prob.device);
+    scratch.allocate(limit, prob.device);
   } catch (const BackendError&) {
     // Memory is short: settle for algorithms that need no workspace rather than fail.
     limit = 0;
   }
+  void* ws = scratch.ptr;
   AlgoChoice choice;
   bool found = false;
   if (benchmark) {

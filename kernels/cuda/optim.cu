@@ -12,6 +12,7 @@
 #include "kernels/cuda/optim.h"
 
 #include "kernels/cuda/context.h"
+#include "kernels/cuda/device_util.h"
 #include "kernels/cuda/multi_tensor_apply.cuh"
 
 namespace cohort::cuda {
@@ -53,7 +54,11 @@ struct AdamOp {
 void sgd_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                 std::vector<Tensor>& momentum_bufs, const SgdHyper& h) {
   if (params.empty()) return;
-  cudaStream_t stream = current_stream(params[0].device().index);
+  // The parameters' device made current: a launch goes to the current device, whatever the
+  // stream belongs to (parameters on cuda:1 while the thread has cuda:0 selected).
+  const int device = params[0].device().index;
+  DeviceGuard guard(device);
+  cudaStream_t stream = current_stream(device);
   COHORT_DISPATCH_FLOATING(params[0].dtype(), "sgd_update", [&] {
     const math::SgdScalars<scalar_t> s = math::sgd_scalars<scalar_t>(h);
     if (s.has_momentum) {
@@ -69,7 +74,11 @@ void adam_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  std::vector<Tensor>& exp_avgs, std::vector<Tensor>& exp_avg_sqs,
                  std::vector<Tensor>& max_exp_avg_sqs, const AdamHyper& h) {
   if (params.empty()) return;
-  cudaStream_t stream = current_stream(params[0].device().index);
+  // The parameters' device made current: a launch goes to the current device, whatever the
+  // stream belongs to (parameters on cuda:1 while the thread has cuda:0 selected).
+  const int device = params[0].device().index;
+  DeviceGuard guard(device);
+  cudaStream_t stream = current_stream(device);
   COHORT_DISPATCH_FLOATING(params[0].dtype(), "adam_update", [&] {
     const math::AdamScalars<scalar_t> s = math::adam_scalars<scalar_t>(h);
     if (s.amsgrad) {

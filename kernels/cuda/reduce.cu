@@ -30,7 +30,11 @@ constexpr int kWarp = 32;
 constexpr int kWarpsPerBlock = 8;
 constexpr int64_t kMinChunk = 2048;  // fewest inputs a split is worth
 
+// Offsets of the o-th output and the r-th reduced element. One dim — the common case once the
+// host has merged neighbouring dims (a row, a column, the H·W of a channel) — is a multiply;
+// only several dims need the int64 div/mod per dim. The branch is uniform across the grid.
 __device__ __forceinline__ int64_t kept_offset(const ReducePlan& p, int64_t o) {
+  if (p.kept_rank == 1) return o * p.kept_strides[0];
   int64_t off = 0;
   for (int d = p.kept_rank - 1; d >= 0; --d) {
     off += (o % p.kept_sizes[d]) * p.kept_strides[d];
@@ -40,6 +44,7 @@ __device__ __forceinline__ int64_t kept_offset(const ReducePlan& p, int64_t o) {
 }
 
 __device__ __forceinline__ int64_t reduced_offset(const ReducePlan& p, int64_t r) {
+  if (p.red_rank == 1) return r * p.red_strides[0];
   int64_t off = 0;
   for (int d = p.red_rank - 1; d >= 0; --d) {
     off += (r % p.red_sizes[d]) * p.red_strides[d];

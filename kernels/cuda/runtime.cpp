@@ -23,6 +23,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_util.h"
+#include "kernels/cuda/label_check.h"
 
 namespace cohort::cuda {
 
@@ -183,12 +184,15 @@ void copy_bytes(void* dst, bool dst_is_cuda, int dst_device, const void* src, bo
     DeviceGuard guard(device);
     COHORT_CUDA_CHECK(cudaStreamSynchronize(current_stream(device)));
   }
+  // A device->host copy has waited for the stream: cross_entropy's label checks are due.
+  if (!dst_is_cuda && src_is_cuda) check_deferred_labels();
 }
 
 void synchronize(int device) {
   require_device(device);
   DeviceGuard guard(device);
   COHORT_CUDA_CHECK(cudaDeviceSynchronize());
+  check_deferred_labels();
 }
 
 void synchronize_and_check(int device, const char* op) {
@@ -202,6 +206,7 @@ void synchronize_and_check(int device, const char* op) {
                                    "on cuda:{}",
                                    op, cudaGetErrorName(err), cudaGetErrorString(err), device));
   }
+  check_deferred_labels();
 }
 
 }  // namespace cohort::cuda

@@ -7,10 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "core/loss_kernels.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/linalg.h"
 #include "core/ops/losses.h"
 #include "core/ops/nn.h"
 #include "core/random.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/label_check.h"
+#include "kernels/cuda/runtime.h"
 #include "tests/cuda/parity.h"
 
 using namespace cohort;
@@ -22,6 +27,24 @@ using test::Tol;
 namespace {
 
 const DType kFloatTypes[] = {DType::f32, DType::f64};
+
+// The kernel paths of the loss ops: f32 on the simple kernels (the default) and on the lab
+// kernels (core/loss_kernels.h), f64 (always the simple kernels).
+struct KernelPath {
+  DType dtype;
+  LossKernels kernels;
+};
+const KernelPath kPaths[] = {{DType::f32, LossKernels::simple}, {DType::f32, LossKernels::lab},
+                             {DType::f64, LossKernels::simple}};
+const char* kernels_name(LossKernels k) { return k == LossKernels::lab ? "lab" : "simple"; }
+
+// Selects a path for one test case and restores the process-wide choice afterwards.
+struct PathScope {
+  LossKernels saved = loss_kernels();
+  DType dtype;
+  explicit PathScope(const KernelPath& p) : dtype(p.dtype) { set_loss_kernels(p.kernels); }
+  ~PathScope() { set_loss_kernels(saved); }
+};
 
 // Row sums in double on both devices, in different orders; f32 logits of a few units.
 Tol loss_tol(DType t) { return t == DType::f64 ? Tol{1e-12, 1e-10} : Tol{1e-6, 1e-5}; }
@@ -47,11 +70,16 @@ const char* mode_name(DmlMode m) {
 }  // namespace
 
 TEST_CASE("CUDA cross_entropy matches the CPU: smoothing, ignore_index, sizes", "[cuda][losses][ce]") {
-  for (DType dtype : kFloatTypes) {
+  for (const KernelPath& path : kPaths) {
+    const PathScope scope(path);
+    const DType dtype = scope.dtype;
+    // C = 48, 257, 1001: softmax rows of 2, 9 and 32 per-lane elements, non-float4 lab rows.
     for (int64_t N : {int64_t{1}, int64_t{37}, int64_t{256}}) {
-      for (int64_t C : {int64_t{2}, int64_t{10}, int64_t{100}, int64_t{1000}, int64_t{5000}}) {
+      for (int64_t C : {int64_t{2}, int64_t{10}, int64_t{48}, int64_t{100}, int64_t{257}, int64_t{1000}, int64_t{1001},
+                        int64_t{5000}}) {
         for (double eps : {0.0, 0.1}) {
-          INFO(dtype_name(dtype) << " N " << N << " C " << C << " label_smoothing " << eps);
+          INFO(dtype_name(dtype) << " " << kernels_name(path.kernels) << " N " << N << " C " << C
+                                 << " label_smoothing " << eps);
           Tensor z = leaf({N, C}, dtype, 1, 3.0);
           ops::CrossEntropyOptions opt;
           opt.label_smoothing = eps;
@@ -72,27 +100,54 @@ TEST_CASE("CUDA cross_entropy matches the CPU: smoothing, ignore_index, sizes", 
   }
 }
 
-TEST_CASE("CUDA cross_entropy rejects out-of-range labels like the CPU", "[cuda][losses][ce]") {
+TEST_CASE("CUDA cross_entropy rejects out-of-range labels like the CPU, at the next synchronisation",
+          "[cuda][losses][ce]") {
   Tensor z = test::randn({4, 10}, DType::f32, 5).to(kGpu);
-  for (int64_t bad : {int64_t{10}, int64_t{-1}, int64_t{1000000}}) {
-    INFO("label " << bad);
-    Tensor y = Tensor::from_vector(std::vector<int64_t>{1, 2, bad, 3}, {4}).to(kGpu);
-    REQUIRE_THROWS_AS(ops::cross_entropy(z, y), ValueError);
-    REQUIRE_THROWS_WITH(ops::cross_entropy(z, y), Catch::Contains("cross_entropy") &&
-                                                      Catch::Contains(std::to_string(bad)) &&
-                                                      Catch::Contains("row 2"));
+  for (LossKernels kernels : {LossKernels::simple, LossKernels::lab}) {
+    const PathScope scope(KernelPath{DType::f32, kernels});
+    for (int64_t bad : {int64_t{10}, int64_t{-1}, int64_t{1000000}}) {
+      INFO(kernels_name(kernels) << " label " << bad);
+      Tensor y = Tensor::from_vector(std::vector<int64_t>{1, 2, bad, 3}, {4}).to(kGpu);
+      Tensor loss;
+      REQUIRE_NOTHROW(loss = ops::cross_entropy(z, y));  // the op does not wait for the flag
+      REQUIRE_THROWS_WITH(loss.item(), Catch::Contains("cross_entropy") && Catch::Contains(std::to_string(bad)) &&
+                                           Catch::Contains("row 2"));
+      REQUIRE_THROWS_AS(ops::cross_entropy(z, y).item(), ValueError);
+      REQUIRE(cuda::pending_label_checks() == 0);
+    }
   }
   // The device stays usable after the error (the flag read-back is an ordinary copy).
   Tensor y = Tensor::from_vector(std::vector<int64_t>{1, 2, 9, 3}, {4}).to(kGpu);
   REQUIRE(std::isfinite(ops::cross_entropy(z, y).item()));
 }
 
+TEST_CASE("CUDA cross_entropy does not synchronise with the host", "[cuda][losses][ce][timing]") {
+  // A long f64 matmul first: if cross_entropy waited for its flag, the stream would be idle
+  // when it returns.
+  Tensor a = test::randn({4096, 4096}, DType::f64, 6).to(kGpu);
+  Tensor z = test::randn({256, 100}, DType::f32, 7).to(kGpu);
+  Tensor y = Tensor::from_vector(std::vector<int64_t>(256, 3), {256}).to(kGpu);
+  cuda::synchronize(0);
+  for (LossKernels kernels : {LossKernels::simple, LossKernels::lab}) {
+    INFO(kernels_name(kernels));
+    const PathScope scope(KernelPath{DType::f32, kernels});
+    Tensor busy = ops::matmul(ops::matmul(a, a), a);  // ~275 GFLOP in f64: milliseconds on any GPU
+    Tensor loss = ops::cross_entropy(z, y);
+    REQUIRE(cudaStreamQuery(cuda::current_stream(0)) == cudaErrorNotReady);
+    REQUIRE(cuda::pending_label_checks() >= 1);
+    REQUIRE(std::isfinite(loss.item()));
+    REQUIRE(cuda::pending_label_checks() == 0);
+  }
+}
+
 TEST_CASE("CUDA kd_kl matches the CPU: teacher logits or probabilities, teacher gradients",
           "[cuda][losses][kd]") {
-  for (DType dtype : kFloatTypes) {
-    for (int64_t C : {int64_t{10}, int64_t{100}, int64_t{1000}, int64_t{5000}}) {
+  for (const KernelPath& path : kPaths) {
+    const PathScope scope(path);
+    const DType dtype = scope.dtype;
+    for (int64_t C : {int64_t{10}, int64_t{48}, int64_t{100}, int64_t{257}, int64_t{1000}, int64_t{1001}, int64_t{5000}}) {
       for (double T : {1.0, 4.0}) {
-        INFO(dtype_name(dtype) << " C " << C << " T " << T);
+        INFO(dtype_name(dtype) << " " << kernels_name(path.kernels) << " C " << C << " T " << T);
         const int64_t N = 33;
         Tensor s = leaf({N, C}, dtype, 10, 2.0);
         Tensor t_logits = test::randn({N, C}, dtype, 11);
@@ -115,11 +170,14 @@ TEST_CASE("CUDA kd_kl matches the CPU: teacher logits or probabilities, teacher 
 }
 
 TEST_CASE("CUDA dml_mimicry matches the CPU for K = 2, 3, 4, 8 and every mode", "[cuda][losses][dml]") {
-  for (DType dtype : kFloatTypes) {
+  for (const KernelPath& path : kPaths) {
+    const PathScope scope(path);
+    const DType dtype = scope.dtype;
     for (int K : {2, 3, 4, 8}) {
       for (DmlMode mode : {DmlMode::average, DmlMode::sum, DmlMode::ensemble}) {
         for (double T : {1.0, 3.0}) {
-          INFO(dtype_name(dtype) << " K " << K << " mode " << mode_name(mode) << " T " << T);
+          INFO(dtype_name(dtype) << " " << kernels_name(path.kernels) << " K " << K << " mode " << mode_name(mode)
+                                 << " T " << T);
           std::vector<Tensor> z;
           for (int k = 0; k < K; ++k) z.push_back(leaf({40, 100}, dtype, 20 + static_cast<uint64_t>(k), 2.0));
           ops::DmlOptions opt;

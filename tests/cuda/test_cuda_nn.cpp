@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda_info.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
 #include "core/ops/reduce.h"
 #include "core/random.h"
+#include "kernels/cuda/context.h"
 #include "tests/cuda/parity.h"
 
 using namespace cohort;
@@ -30,8 +32,9 @@ Tensor leaf(const Shape& s, DType t, uint64_t seed) { return test::randn(s, t, s
 // ---- softmax ---------------------------------------------------------------------------------
 
 TEST_CASE("CUDA softmax and log_softmax match the CPU on both row paths", "[cuda][nn][softmax]") {
-  // C <= 1024: warp per row (one register array per lane); C > 1024: block per row.
-  const int64_t widths[] = {1, 7, 32, 100, 1000, 1024, 1025, 5000};
+  // C <= 1024: warp per row (one register array per lane); C > 1024: block per row. 48, 257 and
+  // 1001 give per-lane arrays of 2, 16 and 32 with a partly filled last slot.
+  const int64_t widths[] = {1, 7, 32, 48, 100, 257, 1000, 1001, 1024, 1025, 5000};
   for (DType dtype : kFloatTypes) {
     const Tol tol = dtype == DType::f64 ? Tol{1e-14, 1e-12} : Tol{1e-6, 1e-5};
     for (int64_t C : widths) {
@@ -114,6 +117,20 @@ TEST_CASE("CUDA conv2d (cuDNN) matches the CPU, forward and backward", "[cuda][n
   }
 }
 
+TEST_CASE("cudnnFind's scratch is returned, not kept in the conv workspace", "[cuda][nn][conv]") {
+  // A signature no other test uses, so the first call runs Find. The workspace it leaves must be
+  // what the chosen algorithm needs — the same as a later call that finds the choice cached —
+  // not the largest candidate's scratch (up to 512 MiB held for good).
+  Tensor x = test::randn({17, 40, 29, 29}, DType::f32, 90).to(kGpu);
+  Tensor w = test::randn({48, 40, 3, 3}, DType::f32, 91).to(kGpu);
+  cuda_empty_cache();
+  ops::conv2d(x, w, Tensor(), conv_params(1, 1));
+  const size_t after_find = cuda::workspace_bytes(0);
+  cuda_empty_cache();
+  ops::conv2d(x, w, Tensor(), conv_params(1, 1));
+  REQUIRE(cuda::workspace_bytes(0) == after_find);
+}
+
 TEST_CASE("CUDA conv2d with TF32 allowed stays within TF32 accuracy", "[cuda][nn][conv][tf32]") {
   test::Tf32Guard tf32(true, false);
   check_parity([](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], v[2], conv_params(1, 1)); },
@@ -166,6 +183,7 @@ TEST_CASE("CUDA batch_norm2d in training matches the CPU, including running stat
     check_bn_train({4, 5, 7, 7}, dtype, true, false, 0.1, 1e-5);      // no running stats
     check_bn_train({3, 4, 5, 5}, dtype, true, true, 0.0, 1e-8);       // momentum 0: stats frozen
     check_bn_train({2, 128, 64, 64}, dtype, true, true, 0.1, 1e-5);   // many splits per channel
+    check_bn_train({64, 3, 32, 32}, dtype, true, true, 0.1, 1e-5);    // few channels of 65536 values: most splits
   }
 }
 

@@ -2,7 +2,8 @@
 // time, against the CPU reference in f64 (kernels/cpu/losses.h; ops::fsp_* on the CPU for FSP).
 // Fresh random inputs per case; outputs are NaN-poisoned before each call so a kernel that skips
 // an element fails. Sizes cover every path: sub-warp rows (C = 10, 32), float4 register rows
-// (100, 1000), the unaligned scalar register layout (C = 33), online block rows (5000, 32000),
+// (100, 1000), the unaligned scalar register layout (C = 33, 257, 1001; 48 in float4 with a
+// partly filled last chunk), online block rows (5000, 32000),
 // few and many rows; K = 2, 3, 4 (and 6 for the K > 4 fallback); FSP tiles of 16, 32 and 64,
 // split-K and one-CTA-per-sample grids, and a ragged shape.
 #include <catch2/catch.hpp>
@@ -49,7 +50,8 @@ struct Case {
 };
 const std::vector<Case> kRowCases = {{7, 10},    {4099, 10}, {5, 32},   {1030, 32}, {3, 33},  {300, 33},
                                      {9, 100},   {2050, 100}, {4, 1000}, {1500, 1000}, {3, 5000}, {200, 5000},
-                                     {2, 32000}, {40, 32000}};
+                                     {2, 32000}, {40, 32000}, {5, 48}, {300, 48}, {6, 257}, {130, 257},
+                                     {3, 1001}, {70, 1001}};
 
 // Version list of a family plus -1 standing for the baseline.
 std::vector<int> versions_and_baseline(lab::Family f) {

@@ -138,9 +138,12 @@ __device__ __forceinline__ void write_row(const CohortParams& p, int K, int64_t 
   for (int k = 0; k < KMAX; ++k) {
     if (k >= K) continue;
     double r = static_cast<double>(p.mim_loss_scale) * term[k];
-    if (p.ce() && label >= 0)
-      r += (lse1[k] - (1.f - p.eps) * p.z[k][n * p.C + label] - p.eps * sum_z[k] / static_cast<float>(p.C)) /
-           static_cast<double>(p.N);
+    if (p.ce() && label >= 0) {
+      // The smoothing term only when ε > 0: Σz is −inf with a masked logit and 0·(−inf) is NaN.
+      float ce = lse1[k] - (1.f - p.eps) * p.z[k][n * p.C + label];
+      if (p.eps > 0.f) ce -= p.eps * sum_z[k] / static_cast<float>(p.C);
+      r += ce / static_cast<double>(p.N);
+    }
     p.rows[k * p.N + n] = r;
   }
 }

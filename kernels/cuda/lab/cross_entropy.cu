@@ -39,9 +39,12 @@ struct CeParams {
   const float* count;      // [1] number of counted rows (written by count_rows)
   __device__ bool counted(int64_t label) const { return label != ignore && label >= 0 && label < C; }
   __device__ float g() const { return (grad_loss ? *grad_loss : 1.f) / *count; }
-  // The row's loss from its lse, Σ_c z_c (used only when ε > 0) and label.
+  // The row's loss from its lse, Σ_c z_c (used only when ε > 0) and label. At ε = 0 the
+  // smoothing term is skipped, not multiplied by 0: one −inf (masked) logit makes Σz −inf and
+  // 0·(−inf) would turn the loss into NaN, where the CPU reference gives a finite loss.
   __device__ float row_loss(int64_t n, int64_t label, float lse, float sum_z) const {
-    return lse - (1.f - eps) * z[n * C + label] - eps * sum_z / static_cast<float>(C);
+    const float nll = lse - (1.f - eps) * z[n * C + label];
+    return eps > 0.f ? nll - eps * sum_z / static_cast<float>(C) : nll;
   }
   // d ℓ_n / d z_c before the g/valid factor.
   __device__ float dz(float zc, int c, int64_t label, float lse) const {

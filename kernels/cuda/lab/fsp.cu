@@ -29,6 +29,7 @@
 
 #include "core/error.h"
 #include "kernels/cuda/context.h"
+#include "kernels/cuda/device_util.h"
 #include "kernels/cuda/lab/lab.h"
 #include "kernels/cuda/lab/lab_common.cuh"
 
@@ -173,14 +174,11 @@ __global__ void split_sum(const float* partials, int splits, int64_t count, floa
   }
 }
 
+// The current device's SM count (cached per device: cuda:0 and cuda:1 may differ).
 int sm_count() {
-  static const int count = [] {
-    int dev = 0, n = 0;
-    COHORT_CUDA_CHECK(cudaGetDevice(&dev));
-    COHORT_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev));
-    return n;
-  }();
-  return count;
+  int dev = 0;
+  COHORT_CUDA_CHECK(cudaGetDevice(&dev));
+  return multiprocessor_count(dev);
 }
 
 struct TileShape {

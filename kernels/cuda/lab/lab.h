@@ -26,6 +26,8 @@
 
 namespace cohort::cuda::lab {
 
+// The shipped default of each family: resolve_version(family, kBest, ...) says which version it
+// is (docs/kernels.md, "Which version ships": unchanged until a GPU benchmark log justifies it).
 constexpr int kBest = -1;
 
 enum class Family { softmax_kl, cross_entropy, cohort_kl, fsp };

@@ -38,16 +38,19 @@ int num_versions(Family family) { return family == Family::fsp ? 3 : 4; }
 int resolve_version(Family family, int version, int64_t C, int K) {
   COHORT_CHECK(version == kBest || (version >= 0 && version < num_versions(family)),
                "lab: version {} does not exist (0..{} or kBest)", version, num_versions(family) - 1);
+  // kBest: no version has been timed on a GPU yet, so it is the plainest one that is not naive —
+  // block per row (v1), for FSP cuBLAS plus the loss kernel (v0). It changes only together with
+  // the committed GPU benchmark log that shows another version faster (docs/kernels.md,
+  // "Which version ships").
+  if (version == kBest) return family == Family::fsp ? 0 : 1;
   switch (family) {
     case Family::fsp:
-      return version == kBest ? 2 : version;
+      return version;
     case Family::cohort_kl: {
       const bool fits = K <= 4 && static_cast<int64_t>(K) * C <= 2048;
-      if (version == kBest) return fits ? 2 : 3;
       return version == 2 && !fits ? 3 : version;
     }
     default:
-      if (version == kBest) return C <= 1024 ? 2 : 3;
       return version == 2 && C > 1024 ? 3 : version;
   }
 }

@@ -170,7 +170,9 @@ __global__ void __launch_bounds__(kV2Threads) kl_v2(KlParams p) {
   float kl = 0.f, d[IT * V];
 #pragma unroll
   for (int j = 0; j < IT * V; ++j) {
-    const bool real = x[j] != -INFINITY;  // padding contributes nothing
+    // Padding is told by its column, not its value: a real student logit of −inf must give
+    // KL = +inf (as on the CPU) where the teacher puts mass on it, not be skipped as padding.
+    const bool real = ((j / V) * G + lane) * V + j % V < p.C;
     const float term = kl_elem(x[j], y[j], p.probs, lse_s, lse_t, &d[j]);
     kl += real ? term : 0.f;
   }
