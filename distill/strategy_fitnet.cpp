@@ -121,6 +121,7 @@ StepLosses FitnetStrategy::step(const data::Batch& batch) {
     out.ce.push_back(ce.defined() ? ce.detach() : Tensor());
     out.transfer.push_back(hint.detach());
     out.total.push_back(total.detach());
+    out.logits.push_back(o.logits.detach());  // the running train top-1, in the hint stage too
   }
   return out;
 }
