@@ -203,13 +203,20 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool bi
   return F::primitive_desc(desc, attr, cpu_engine());
 }
 
+// Backward-data and backward-weights take the same descriptor and a forward hint.
+template <typename Backward>
+typename Backward::primitive_desc backward_pd(const ConvDescs& d, const dnnl::primitive_attr& attr) {
+  const typename Backward::desc desc(dnnl::algorithm::convolution_direct, chosen(d, d.x), chosen(d, d.w),
+                                     chosen(d, d.y), d.strides, d.dilates, d.padding, d.padding);
+  return typename Backward::primitive_desc(desc, attr, cpu_engine(), forward_pd(d, false, attr));
+}
+
 std::unique_ptr<Entry> create_entry(const Key& k) {
   const ConvDescs d = plain_descs(k);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // scratchpad from the workspace
   auto e = std::make_unique<Entry>();
   memory::desc scratch_desc;
-  const auto algo = dnnl::algorithm::convolution_direct;
   switch (k.direction) {
     case Direction::forward: {
       const auto pd = forward_pd(d, k.bias, attr);
@@ -222,27 +229,21 @@ std::unique_ptr<Entry> create_entry(const Key& k) {
       break;
     }
     case Direction::backward_data: {
-      using B = dnnl::convolution_backward_data;
-      const B::desc desc(algo, chosen(d, d.x), chosen(d, d.w), chosen(d, d.y), d.strides, d.dilates,
-                         d.padding, d.padding);
-      const B::primitive_desc pd(desc, attr, cpu_engine(), forward_pd(d, false, attr));
+      const auto pd = backward_pd<dnnl::convolution_backward_data>(d, attr);
       e->inputs.push_back(Arg::make(DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), 0, false));
       e->inputs.push_back(Arg::make(DNNL_ARG_WEIGHTS, d.w, pd.weights_desc(), 1, false));
       e->output = Arg::make(DNNL_ARG_DIFF_SRC, d.x, pd.diff_src_desc(), 2, true);
       scratch_desc = pd.scratchpad_desc();
-      e->primitive = B(pd);
+      e->primitive = dnnl::convolution_backward_data(pd);
       break;
     }
     case Direction::backward_weight: {
-      using B = dnnl::convolution_backward_weights;
-      const B::desc desc(algo, chosen(d, d.x), chosen(d, d.w), chosen(d, d.y), d.strides, d.dilates,
-                         d.padding, d.padding);
-      const B::primitive_desc pd(desc, attr, cpu_engine(), forward_pd(d, false, attr));
+      const auto pd = backward_pd<dnnl::convolution_backward_weights>(d, attr);
       e->inputs.push_back(Arg::make(DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), 0, false));
       e->inputs.push_back(Arg::make(DNNL_ARG_SRC, d.x, pd.src_desc(), 1, false));
       e->output = Arg::make(DNNL_ARG_DIFF_WEIGHTS, d.w, pd.diff_weights_desc(), 2, true);
       scratch_desc = pd.scratchpad_desc();
-      e->primitive = B(pd);
+      e->primitive = dnnl::convolution_backward_weights(pd);
       break;
     }
   }

@@ -16,9 +16,11 @@
 #include "layers/conv.h"
 #include "layers/layer_trace.h"
 #include "layers/models/registry.h"
+#include "tests/support/conv_params.h"
 #include "tests/support/tolerance.h"
 
 using namespace cohort;
+using test::conv_params;
 
 namespace {
 
@@ -27,15 +29,6 @@ struct ConvLayerShape {
   Conv2dParams p;
   bool bias = false;
 };
-
-Conv2dParams square_params(int64_t stride, int64_t pad, int64_t dilation, int64_t groups) {
-  Conv2dParams p;
-  p.stride_h = p.stride_w = stride;
-  p.pad_h = p.pad_w = pad;
-  p.dilation_h = p.dilation_w = dilation;
-  p.groups = groups;
-  return p;
-}
 
 // Every distinct convolution a forward pass of `model` runs, with the batch set to `batch`
 // (the layer shapes are read from a traced forward of one image).
@@ -57,7 +50,7 @@ std::vector<ConvLayerShape> model_conv_shapes(const std::string& model, int64_t 
     if (!conv) continue;
     const nn::Conv2dOptions& o = conv->options();
     ConvLayerShape s{call.input.shape(), conv->weight().shape(),
-                     square_params(o.stride, o.padding, o.dilation, o.groups), o.bias};
+                     conv_params(o.stride, o.padding, o.dilation, o.groups), o.bias};
     s.x[0] = batch;
     distinct.emplace(fmt::format("{} {} {} {} {} {} {}", shape_str(s.x), shape_str(s.w), o.stride,
                                  o.padding, o.dilation, o.groups, o.bias),
@@ -148,17 +141,17 @@ TEST_CASE("oneDNN conv2d matches the reference on every MobileNet layer shape", 
 
 TEST_CASE("oneDNN conv2d matches the reference on bias, dilation, groups and asymmetric shapes",
           "[ops][conv][onednn]") {
-  Conv2dParams asym = square_params(1, 0, 1, 1);
+  Conv2dParams asym = conv_params(1, 0, 1, 1);
   asym.stride_h = 2;
   asym.pad_h = 1;
   asym.pad_w = 2;
   asym.dilation_w = 2;
   const std::vector<ConvLayerShape> shapes{
-      {{3, 5, 9, 9}, {7, 5, 3, 3}, square_params(1, 1, 1, 1), true},
-      {{2, 4, 11, 11}, {6, 4, 3, 3}, square_params(1, 2, 2, 1), false},
-      {{2, 8, 8, 8}, {12, 4, 3, 3}, square_params(2, 1, 1, 2), true},
-      {{2, 6, 8, 8}, {12, 1, 3, 3}, square_params(1, 1, 1, 6), false},  // depthwise, multiplier 2
-      {{2, 4, 5, 5}, {6, 4, 1, 1}, square_params(1, 0, 1, 1), true},   // pointwise with bias
+      {{3, 5, 9, 9}, {7, 5, 3, 3}, conv_params(1, 1, 1, 1), true},
+      {{2, 4, 11, 11}, {6, 4, 3, 3}, conv_params(1, 2, 2, 1), false},
+      {{2, 8, 8, 8}, {12, 4, 3, 3}, conv_params(2, 1, 1, 2), true},
+      {{2, 6, 8, 8}, {12, 1, 3, 3}, conv_params(1, 1, 1, 6), false},  // depthwise, multiplier 2
+      {{2, 4, 5, 5}, {6, 4, 1, 1}, conv_params(1, 0, 1, 1), true},   // pointwise with bias
       {{1, 3, 9, 10}, {4, 3, 2, 3}, asym, true},
   };
   for (size_t i = 0; i < shapes.size(); ++i) check_parity(shapes[i], 400 + i);
@@ -169,7 +162,7 @@ TEST_CASE("oneDNN conv2d reports a shape it cannot run instead of crashing", "[o
   Generator gen(5);
   Tensor x = Tensor::randn({1, 2, 6, 6}, gen), w = Tensor::randn({3, 2, 3, 3}, gen);
   Tensor y = Tensor::empty({1, 3, 5, 5});
-  const Conv2dParams p = square_params(1, 1, 1, 1);
+  const Conv2dParams p = conv_params(1, 1, 1, 1);
   REQUIRE_FALSE(cpu::conv_onednn::forward(x, w, Tensor(), y, p));
   REQUIRE_FALSE(cpu::conv_onednn::forward(x, w, Tensor(), y, p));  // cached as failed: no retry
 
@@ -196,7 +189,7 @@ TEST_CASE("COHORT_CPU_CONV values", "[ops][conv][cpu_conv_select]") {
 // COHORT_CPU_CONV=reference and with an invalid value.
 TEST_CASE("conv2d takes the implementation COHORT_CPU_CONV selects", "[ops][conv][cpu_conv_select]") {
   Generator gen(7);
-  const Conv2dParams p = square_params(1, 1, 1, 1);
+  const Conv2dParams p = conv_params(1, 1, 1, 1);
   Tensor x = Tensor::randn({2, 3, 6, 6}, gen), w = Tensor::randn({4, 3, 3, 3}, gen);
   Tensor y = Tensor::empty({2, 4, 6, 6}), gx = Tensor::empty(x.shape()), gw = Tensor::empty(w.shape());
   cpu::CpuConvImpl selected{};
