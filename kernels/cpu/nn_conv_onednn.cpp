@@ -3,16 +3,17 @@
 // Layout: cohort's tensors stay plain NCHW / [K, C/G, R, S]. For a 3x3 (or any non-pointwise)
 // convolution the primitive is created with format_tag::any, so oneDNN picks its blocked layouts
 // (nChw16c on AVX-512) and its direct JIT kernels; the arguments are reordered into those layouts
-// and the result back on every call. Measured against primitives forced onto plain layouts (which
-// oneDNN runs as im2col + GEMM), the blocked kernels plus reorders were 3-10x faster on
-// ResNet's 3x3 and MobileNet's depthwise layers. For pointwise (1x1, stride 1, no padding)
-// convolutions the plain layouts measured as fast or faster, because there the reorders cost as
-// much as the GEMM itself; those keep NCHW and need no reorder. Keeping blocked activations
+// and the result back on every call. Measured during development (batch 64, one thread, the
+// two variants in one process) against primitives forced onto plain layouts, which oneDNN runs
+// as im2col + GEMM, the blocked kernels plus reorders were 3-10x faster on ResNet's 3x3 and
+// MobileNet's depthwise layers. For pointwise (1x1, stride 1, no padding) convolutions the
+// plain layouts measured as fast or faster, because there the reorders cost as much as the GEMM
+// itself; those keep NCHW and need no reorder. Keeping blocked activations
 // between layers would save the reorders too, but needs a layout notion in cohort's tensors.
 //
 // Caching: one primitive per (direction, shapes, stride, padding, dilation, groups, bias),
-// created on first use and kept per thread (oneDNN primitives are not meant to be executed
-// concurrently from several threads with one scratchpad). The blocked copies of the arguments
+// created on first use and kept per thread (an entry's argument memories and the buffers are
+// per-call state, so two threads must not share them). The blocked copies of the arguments
 // and oneDNN's scratchpad live in per-thread buffers that only grow, shared by all primitives
 // (a call needs them only while it runs), so a training step allocates nothing here after the
 // first one. Weights are reordered on every call: the optimiser changes them each step.
