@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev   # core, tests
   libturbojpeg0-dev libpng-dev zlib1g-dev              # datasets
   libyaml-cpp-dev libcli11-dev                         # CLI and configs
+  libdnnl-dev                                          # oneDNN: CPU convolutions
   python3-torch python3-numpy python3-matplotlib python3-yaml  # PyTorch parity tests, plots, run summaries
 )
 

@@ -27,6 +27,7 @@ export OMP_NUM_THREADS=$threads
 
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), device $device, threads $threads"
 echo "protocol: $warmup warm-up steps, median of $steps steps; commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null)"
+echo "cohort CPU convolutions: COHORT_CPU_CONV=${COHORT_CPU_CONV:-onednn}"
 for batch in $batches; do
   for row in $rows; do
     common=(--row "$row" --batch "$batch" --device "$device" --steps "$steps" --warmup "$warmup")

@@ -1,4 +1,5 @@
-// CPU conv2d: forward, backward-data and backward-weight (the reference for the cuDNN path).
+// CPU conv2d reference: forward, backward-data and backward-weight (the reference for oneDNN
+// (kernels/cpu/nn_conv_onednn.cpp) and for the cuDNN path; chosen in nn_conv_dispatch.cpp).
 //
 // Shapes: x [N,C,H,W], w [K,C/G,R,S], y [N,K,P,Q], G = groups, Cg = C/G, Kg = K/G.
 //
@@ -25,7 +26,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/cpu/nn.h"
+#include "kernels/cpu/nn_conv_paths.h"
 
 namespace cohort::cpu {
 
@@ -350,8 +351,9 @@ void depthwise_backward_weight(const T* dy, const T* x, T* dw, const ConvGeom& g
 
 }  // namespace
 
-void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y,
-                    const Conv2dParams& p) {
+namespace conv_reference {
+
+void forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p) {
   const ConvGeom g = make_geom(x.shape(), w.shape(), y.shape(), p);
   COHORT_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
     const scalar_t* pb = bias.defined() ? bias.data<scalar_t>() : nullptr;
@@ -362,8 +364,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   });
 }
 
-void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x,
-                          const Conv2dParams& p) {
+void backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
   const ConvGeom g = make_geom(grad_x.shape(), w.shape(), grad_y.shape(), p);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "conv2d_backward_data", [&] {
     if (g.depthwise())
@@ -375,8 +376,7 @@ void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x,
   });
 }
 
-void conv2d_backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w,
-                            const Conv2dParams& p) {
+void backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p) {
   const ConvGeom g = make_geom(x.shape(), grad_w.shape(), grad_y.shape(), p);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "conv2d_backward_weight", [&] {
     if (g.depthwise())
@@ -387,5 +387,7 @@ void conv2d_backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_
                                 grad_w.data<scalar_t>(), g);
   });
 }
+
+}  // namespace conv_reference
 
 }  // namespace cohort::cpu

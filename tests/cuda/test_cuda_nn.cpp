@@ -14,9 +14,11 @@
 #include "core/random.h"
 #include "kernels/cuda/context.h"
 #include "tests/cuda/parity.h"
+#include "tests/support/conv_params.h"
 
 using namespace cohort;
 using test::check_parity;
+using test::conv_params;
 using test::kCpu;
 using test::kGpu;
 using test::Tol;
@@ -64,15 +66,6 @@ struct ConvCase {
   Conv2dParams p;
   bool bias;
 };
-
-Conv2dParams conv_params(int64_t stride, int64_t pad, int64_t dilation = 1, int64_t groups = 1) {
-  Conv2dParams p;
-  p.stride_h = p.stride_w = stride;
-  p.pad_h = p.pad_w = pad;
-  p.dilation_h = p.dilation_w = dilation;
-  p.groups = groups;
-  return p;
-}
 
 std::vector<ConvCase> conv_cases() {
   Conv2dParams odd;  // non-square everything

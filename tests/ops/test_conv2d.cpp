@@ -6,10 +6,12 @@
 #include "core/ops/nn.h"
 #include "core/ops/reduce.h"
 #include "core/random.h"
+#include "tests/support/conv_params.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/tolerance.h"
 
 using namespace cohort;
+using test::conv_params;
 using test::randn64;
 
 namespace {
@@ -52,27 +54,18 @@ struct ConvCase {
   bool bias;
 };
 
-Conv2dParams params(int64_t stride, int64_t pad, int64_t dilation = 1, int64_t groups = 1) {
-  Conv2dParams p;
-  p.stride_h = p.stride_w = stride;
-  p.pad_h = p.pad_w = pad;
-  p.dilation_h = p.dilation_w = dilation;
-  p.groups = groups;
-  return p;
-}
-
 std::vector<ConvCase> conv_cases() {
-  Conv2dParams asym = params(1, 0);
+  Conv2dParams asym = conv_params(1, 0);
   asym.stride_h = 2; asym.stride_w = 1; asym.pad_h = 1; asym.pad_w = 2; asym.dilation_w = 2;
   return {
-      {"3x3 pad 1", {2, 3, 5, 5}, {4, 3, 3, 3}, params(1, 1), true},
-      {"stride 2", {2, 3, 6, 5}, {4, 3, 3, 3}, params(2, 1), true},
-      {"dilation 2", {1, 2, 7, 7}, {3, 2, 3, 3}, params(1, 2, 2), false},
-      {"groups 2", {2, 4, 5, 5}, {6, 2, 3, 3}, params(1, 1, 1, 2), true},
-      {"depthwise", {2, 4, 5, 5}, {4, 1, 3, 3}, params(1, 1, 1, 4), true},
-      {"depthwise x2 stride 2", {2, 3, 6, 6}, {6, 1, 3, 3}, params(2, 1, 1, 3), false},
-      {"pointwise 1x1", {2, 4, 4, 3}, {5, 4, 1, 1}, params(1, 0), true},
-      {"1x1 stride 2", {2, 4, 5, 5}, {3, 4, 1, 1}, params(2, 0), false},
+      {"3x3 pad 1", {2, 3, 5, 5}, {4, 3, 3, 3}, conv_params(1, 1), true},
+      {"stride 2", {2, 3, 6, 5}, {4, 3, 3, 3}, conv_params(2, 1), true},
+      {"dilation 2", {1, 2, 7, 7}, {3, 2, 3, 3}, conv_params(1, 2, 2), false},
+      {"groups 2", {2, 4, 5, 5}, {6, 2, 3, 3}, conv_params(1, 1, 1, 2), true},
+      {"depthwise", {2, 4, 5, 5}, {4, 1, 3, 3}, conv_params(1, 1, 1, 4), true},
+      {"depthwise x2 stride 2", {2, 3, 6, 6}, {6, 1, 3, 3}, conv_params(2, 1, 1, 3), false},
+      {"pointwise 1x1", {2, 4, 4, 3}, {5, 4, 1, 1}, conv_params(1, 0), true},
+      {"1x1 stride 2", {2, 4, 5, 5}, {3, 4, 1, 1}, conv_params(2, 0), false},
       {"asymmetric", {1, 2, 6, 7}, {3, 2, 2, 3}, asym, true},
   };
 }
@@ -89,7 +82,7 @@ TEST_CASE("conv2d forward on a hand-checkable case", "[ops][conv]") {
   REQUIRE(y.to_vector<float>() == std::vector<float>{6.5f, 8.5f, 12.5f, 14.5f});
   // Padding 1, stride 2: windows start at (-1,-1), (-1,1), (1,-1), (1,1); each sums its
   // top-left tap (in the padding except for (1,1)) and its bottom-right tap.
-  Tensor y2 = ops::conv2d(x, w, Tensor(), params(2, 1));
+  Tensor y2 = ops::conv2d(x, w, Tensor(), conv_params(2, 1));
   REQUIRE(y2.shape() == Shape{1, 1, 2, 2});
   REQUIRE(y2.to_vector<float>() == std::vector<float>{0 + 1, 0 + 3, 0 + 7, 5 + 9});
 }
@@ -127,12 +120,12 @@ TEST_CASE("conv2d f32 agrees with f64", "[ops][conv]") {
 TEST_CASE("conv2d with a batch larger than the thread count matches per-image results", "[ops][conv]") {
   // The batch loop is OpenMP-parallel and the weight gradient sums per-thread partials.
   Tensor x = randn64({7, 3, 6, 6}, 31), w = randn64({4, 3, 3, 3}, 32);
-  Tensor y = ops::conv2d(x, w, Tensor(), params(1, 1));
+  Tensor y = ops::conv2d(x, w, Tensor(), conv_params(1, 1));
   ops::sum(ops::mul(y, y)).backward();
   Tensor gw_total = Tensor::zeros(w.shape(), DType::f64);
   for (int64_t n = 0; n < 7; ++n) {
     Tensor w1 = w.detach().clone().requires_grad_();
-    Tensor yn = ops::conv2d(x.detach().slice(n, n + 1), w1, Tensor(), params(1, 1));
+    Tensor yn = ops::conv2d(x.detach().slice(n, n + 1), w1, Tensor(), conv_params(1, 1));
     REQUIRE_CLOSE(yn, y.detach().slice(n, n + 1), 1e-12, 1e-12);
     ops::sum(ops::mul(yn, yn)).backward();
     ops::add_(gw_total, w1.grad());
@@ -151,18 +144,18 @@ TEST_CASE("conv2d argument errors name the op and the shapes", "[ops][conv]") {
                       Catch::Contains("conv2d") && Catch::Contains("[2, 4, 5, 5]") &&
                           Catch::Contains("[6, 3, 3, 3]"));
   // Groups that do not divide the channels, and a weight of the wrong per-group width.
-  REQUIRE_THROWS_WITH(ops::conv2d(x, Tensor::zeros({6, 1, 3, 3}), Tensor(), params(1, 1, 1, 3)),
+  REQUIRE_THROWS_WITH(ops::conv2d(x, Tensor::zeros({6, 1, 3, 3}), Tensor(), conv_params(1, 1, 1, 3)),
                       Catch::Contains("conv2d") && Catch::Contains("groups = 3"));
-  REQUIRE_THROWS_WITH(ops::conv2d(x, Tensor::zeros({6, 4, 3, 3}), Tensor(), params(1, 1, 1, 2)),
+  REQUIRE_THROWS_WITH(ops::conv2d(x, Tensor::zeros({6, 4, 3, 3}), Tensor(), conv_params(1, 1, 1, 2)),
                       Catch::Contains("conv2d") && Catch::Contains("groups = 2"));
   // Kernel larger than the padded input.
   REQUIRE_THROWS_WITH(ops::conv2d(x, Tensor::zeros({6, 4, 7, 7})),
                       Catch::Contains("conv2d") && Catch::Contains("larger than the padded input"));
-  REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor(), params(1, 0, 3)),
+  REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor(), conv_params(1, 0, 3)),
                       Catch::Contains("conv2d") && Catch::Contains("dilated"));
-  REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor(), params(0, 1)),
+  REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor(), conv_params(0, 1)),
                       Catch::Contains("conv2d") && Catch::Contains("stride"));
-  REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor(), params(1, -1)),
+  REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor(), conv_params(1, -1)),
                       Catch::Contains("conv2d") && Catch::Contains("padding"));
   REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor::zeros({5})),
                       Catch::Contains("conv2d") && Catch::Contains("bias") && Catch::Contains("[5]"));

@@ -1,0 +1,46 @@
+// The two CPU conv2d implementations behind cpu::conv2d_* (kernels/cpu/nn.h) and how one is
+// chosen (kernels/cpu/nn_conv_dispatch.cpp):
+//   - onednn:    oneDNN primitives (kernels/cpu/nn_conv_onednn.cpp), f32 only; the default.
+//   - reference: im2col + Eigen GEMM and direct depthwise loops (kernels/cpu/nn_conv.cpp), f32
+//                and f64; selected by COHORT_CPU_CONV=reference, always used for f64, and the
+//                fallback when oneDNN cannot run a shape.
+// Same contracts as kernels/cpu/nn.h. Tests call both directly to compare them.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "kernels/common/nn_params.h"
+
+namespace cohort::cpu {
+
+namespace conv_reference {
+void forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p);
+void backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p);
+void backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p);
+}  // namespace conv_reference
+
+// f32 tensors only. Each returns false, with the outputs unspecified, when oneDNN could not
+// create or run the primitive (a dnnl::error or an allocation failure); the reason is written to
+// stderr once per shape and direction, and the caller falls back to the reference.
+namespace conv_onednn {
+bool forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p);
+bool backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p);
+bool backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p);
+}  // namespace conv_onednn
+
+enum class CpuConvImpl { onednn, reference };
+// "onednn" (also an unset or empty variable) or "reference"; anything else throws ValueError
+// naming COHORT_CPU_CONV and the accepted values.
+CpuConvImpl parse_cpu_conv_impl(const char* value);
+// COHORT_CPU_CONV, read on the first call.
+CpuConvImpl cpu_conv_impl();
+
+// How many conv2d kernel calls each implementation ran (all three directions, fallbacks counted
+// as reference): lets tests check which path a setting really takes.
+struct CpuConvCalls {
+  int64_t onednn = 0, reference = 0;
+};
+CpuConvCalls cpu_conv_calls();
+
+}  // namespace cohort::cpu
