@@ -51,11 +51,14 @@ BINARIES=(
 
 if [ -z "$FROM_BUILD" ]; then
   echo "== configure $BUILD_DIR"
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCOHORT_CUDA=ON \
+  # Ninja and ccache when this machine has them (faster rebuilds); neither is required.
+  extra=()
+  command -v ninja >/dev/null && extra+=(-G Ninja)
+  command -v ccache >/dev/null && extra+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B "$BUILD_DIR" "${extra[@]}" -DCMAKE_BUILD_TYPE=Release -DCOHORT_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES="90-real;90-virtual" -DCOHORT_CPU_ARCH=x86-64-v3 \
-    -DBUILD_SHARED_LIBS=ON -DCMAKE_CUDA_RUNTIME_LIBRARY=Shared \
-    -DCMAKE_BUILD_RPATH='$ORIGIN/../lib' \
-    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache >/dev/null
+    -DBUILD_SHARED_LIBS=ON -DCMAKE_CUDA_RUNTIME_LIBRARY=Shared -DCOHORT_ONEDNN=OFF \
+    -DCMAKE_BUILD_RPATH='$ORIGIN/../lib' >/dev/null
 
   targets=()
   for entry in "${BINARIES[@]}"; do IFS='|' read -r _ target _ _ <<<"$entry"; targets+=("$target"); done

@@ -31,8 +31,12 @@ void run_conv(const Tensor& dtype_from, OneDnn&& onednn, Reference&& reference) 
 
 CpuConvImpl parse_cpu_conv_impl(const char* value) {
   const std::string_view v = value ? value : "";
-  if (v.empty() || v == "onednn") return CpuConvImpl::onednn;
+  if (v.empty()) return conv_onednn::available() ? CpuConvImpl::onednn : CpuConvImpl::reference;
   if (v == "reference") return CpuConvImpl::reference;
+  COHORT_CHECK(v != "onednn" || conv_onednn::available(),
+               "COHORT_CPU_CONV='onednn', but this build has no oneDNN (configured with COHORT_ONEDNN=OFF); "
+               "use 'reference' or leave it unset");
+  if (v == "onednn") return CpuConvImpl::onednn;
   COHORT_CHECK(false, "COHORT_CPU_CONV='{}' is not a CPU convolution implementation: use 'onednn' "
                       "(the default) or 'reference' (im2col + Eigen)",
                v);

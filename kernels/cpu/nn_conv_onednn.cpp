@@ -321,6 +321,8 @@ bool run(const Key& k, const std::array<const void*, 3>& inputs, void* output) {
 
 }  // namespace
 
+bool available() { return true; }
+
 bool forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p) {
   const Key k = make_key(Direction::forward, x.shape(), w.shape(), y.shape(), p, bias.defined());
   return run(k, {x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr},

@@ -20,18 +20,22 @@ void backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const 
 void backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p);
 }  // namespace conv_reference
 
+// Whether this build has oneDNN (CMake option COHORT_ONEDNN, on by default; the GPU bundle turns
+// it off). Without it nn_conv_onednn_absent.cpp stands in and every call below returns false.
 // f32 tensors only. Each returns false, with the outputs unspecified, when oneDNN could not
 // create or run the primitive (a dnnl::error or an allocation failure); the reason is written to
 // stderr once per shape and direction, and the caller falls back to the reference.
 namespace conv_onednn {
+bool available();
 bool forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p);
 bool backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p);
 bool backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p);
 }  // namespace conv_onednn
 
 enum class CpuConvImpl { onednn, reference };
-// "onednn" (also an unset or empty variable) or "reference"; anything else throws ValueError
-// naming COHORT_CPU_CONV and the accepted values.
+// "onednn" or "reference"; an unset or empty variable is "onednn" when the build has it, else
+// "reference". Anything else, or "onednn" in a build without it, throws ValueError naming
+// COHORT_CPU_CONV and the accepted values.
 CpuConvImpl parse_cpu_conv_impl(const char* value);
 // COHORT_CPU_CONV, read on the first call.
 CpuConvImpl cpu_conv_impl();

@@ -1,0 +1,13 @@
+// conv_onednn in a build configured with COHORT_ONEDNN=OFF (the GPU bundle, which does not carry
+// the 40 MB libdnnl): every call reports "could not run", so cpu::conv2d_* take the im2col
+// reference (kernels/cpu/nn_conv_paths.h).
+#include "kernels/cpu/nn_conv_paths.h"
+
+namespace cohort::cpu::conv_onednn {
+
+bool available() { return false; }
+bool forward(const Tensor&, const Tensor&, const Tensor&, Tensor&, const Conv2dParams&) { return false; }
+bool backward_data(const Tensor&, const Tensor&, Tensor&, const Conv2dParams&) { return false; }
+bool backward_weight(const Tensor&, const Tensor&, Tensor&, const Conv2dParams&) { return false; }
+
+}  // namespace cohort::cpu::conv_onednn
