@@ -10,6 +10,7 @@ packages=(
   libturbojpeg0-dev libpng-dev zlib1g-dev              # datasets
   libyaml-cpp-dev libcli11-dev                         # CLI and configs
   python3-torch python3-numpy python3-matplotlib python3-yaml  # PyTorch parity tests, plots, run summaries
+  python3-venv python3-dev                              # the Python package (scripts/python-env.sh)
 )
 
 missing=()

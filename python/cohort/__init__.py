@@ -1,0 +1,32 @@
+"""cohort: tensors with autograd, fused distillation losses and CIFAR models from C++.
+
+`cohort.Tensor` shares memory with NumPy and PyTorch (DLPack / `__array__`), `cohort.ops` holds
+the ops with autograd, `cohort.models` builds and runs the model zoo, and `cohort.torch` exposes
+the fused distillation losses as `torch.autograd.Function`s. docs/python.md has examples.
+"""
+import contextlib
+
+from ._cohort import (Tensor, arange, from_dlpack, full, grad_enabled, models, ones, ops, rand,
+                      randn, set_grad_enabled, zeros)
+
+__all__ = ["Tensor", "arange", "from_dlpack", "full", "grad_enabled", "models", "no_grad", "ones",
+           "ops", "rand", "randn", "set_grad_enabled", "tensor", "zeros"]
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Disables autograd recording inside the block (like torch.no_grad)."""
+    previous = grad_enabled()
+    set_grad_enabled(False)
+    try:
+        yield
+    finally:
+        set_grad_enabled(previous)
+
+
+def tensor(data, dtype=None):
+    """A new cohort tensor holding a copy of `data` (anything numpy.asarray accepts)."""
+    import numpy as np
+
+    array = np.ascontiguousarray(np.asarray(data, dtype=dtype))
+    return from_dlpack(array).clone()

@@ -1,0 +1,13 @@
+// Shared declarations of the nanobind binding files: each file registers one part of the API.
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+namespace cohort::python {
+
+void bind_errors(nanobind::module_& m);
+void bind_tensor(nanobind::module_& m);
+void bind_ops(nanobind::module_& m);
+void bind_models(nanobind::module_& m);
+
+}  // namespace cohort::python
