@@ -1,16 +1,19 @@
 """cohort: tensors with autograd, fused distillation losses and CIFAR models from C++.
 
 `cohort.Tensor` shares memory with NumPy and PyTorch (DLPack / `__array__`), `cohort.ops` holds
-the ops with autograd, `cohort.models` builds and runs the model zoo, and `cohort.torch` exposes
+the ops with autograd, `cohort.models` builds and runs the model zoo, `cohort.optim` has the optimisers and
+schedules, and `cohort.torch` exposes
 the fused distillation losses as `torch.autograd.Function`s. docs/python.md has examples.
 """
 import contextlib
 
-from ._cohort import (Tensor, arange, from_dlpack, full, grad_enabled, models, ones, ops, rand,
-                      randn, set_grad_enabled, zeros)
+from ._cohort import (Tensor, arange, built_with_cuda, cuda_device_count, cuda_is_available,
+                      cuda_unavailable_reason, from_dlpack, full, grad_enabled, models, ones, ops,
+                      optim, rand, randn, set_grad_enabled, zeros)
 
-__all__ = ["Tensor", "arange", "from_dlpack", "full", "grad_enabled", "models", "no_grad", "ones",
-           "ops", "rand", "randn", "set_grad_enabled", "tensor", "zeros"]
+__all__ = ["Tensor", "arange", "built_with_cuda", "cuda_device_count", "cuda_is_available",
+           "cuda_unavailable_reason", "from_dlpack", "full", "grad_enabled", "models", "no_grad",
+           "ones", "ops", "optim", "rand", "randn", "set_grad_enabled", "tensor", "zeros"]
 
 
 @contextlib.contextmanager
