@@ -6,6 +6,7 @@ schedules, and `cohort.torch` exposes
 the fused distillation losses as `torch.autograd.Function`s. docs/python.md has examples.
 """
 import contextlib
+import sys
 
 from ._cohort import (Tensor, arange, built_with_cuda, cuda_device_count, cuda_is_available,
                       cuda_unavailable_reason, from_dlpack, full, grad_enabled, models, ones, ops,
@@ -14,6 +15,11 @@ from ._cohort import (Tensor, arange, built_with_cuda, cuda_device_count, cuda_i
 __all__ = ["Tensor", "arange", "built_with_cuda", "cuda_device_count", "cuda_is_available",
            "cuda_unavailable_reason", "from_dlpack", "full", "grad_enabled", "models", "no_grad",
            "ones", "ops", "optim", "rand", "randn", "set_grad_enabled", "tensor", "zeros"]
+
+# The extension's submodules, importable by name (`import cohort.ops`, `from cohort.optim import
+# SGD`); the type stubs describe them as the packages cohort/ops, cohort/models, cohort/optim.
+for _name in ("ops", "models", "optim"):
+    sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 
 
 @contextlib.contextmanager
