@@ -82,3 +82,34 @@ def test_train_eval_and_gradients(images):
 def test_unknown_model_is_a_value_error():
     with pytest.raises(ValueError, match="resnet32"):
         cohort.models.create("resnet7", 10)
+
+
+def _torch_zoo():
+    """tests/python/torch_models.py: the zoo in plain PyTorch with cohort's state_dict names."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "tests" / "python" / "torch_models.py"
+    spec = importlib.util.spec_from_file_location("cohort_torch_models", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["resnet8", "cnn-small", "wrn-10-2"])
+def test_forward_features_match_pytorch(name, images):
+    import torch
+
+    ours = cohort.models.create(name, 10, seed=5)
+    ours.eval()
+    theirs = _torch_zoo().make_model(name, 10)
+    theirs.load_state_dict({k: torch.from_dlpack(v) for k, v in ours.state_dict().items()})
+    theirs.eval()
+    out = ours.forward_features(images)
+    with torch.no_grad():
+        logits, features, embedding = theirs.forward_features(torch.from_dlpack(images))
+    torch.testing.assert_close(torch.from_dlpack(out["logits"]), logits, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(torch.from_dlpack(out["embedding"]), embedding, rtol=1e-4, atol=1e-4)
+    assert len(out["features"]) == len(features)
+    for a, b in zip(out["features"], features):
+        torch.testing.assert_close(torch.from_dlpack(a), b, rtol=1e-4, atol=1e-4)
