@@ -9,16 +9,16 @@ import contextlib
 import sys
 
 from ._cohort import (Tensor, arange, built_with_cuda, cuda_device_count, cuda_is_available,
-                      cuda_unavailable_reason, from_dlpack, full, grad_enabled, models, ones, ops,
+                      cuda_unavailable_reason, data, from_dlpack, full, grad_enabled, models, ones, ops,
                       optim, rand, randn, set_grad_enabled, zeros)
 
 __all__ = ["Tensor", "arange", "built_with_cuda", "cuda_device_count", "cuda_is_available",
-           "cuda_unavailable_reason", "from_dlpack", "full", "grad_enabled", "models", "no_grad",
+           "cuda_unavailable_reason", "data", "from_dlpack", "full", "grad_enabled", "models", "no_grad",
            "ones", "ops", "optim", "rand", "randn", "set_grad_enabled", "tensor", "zeros"]
 
 # The extension's submodules, importable by name (`import cohort.ops`, `from cohort.optim import
-# SGD`); the type stubs describe them as the packages cohort/ops, cohort/models, cohort/optim.
-for _name in ("ops", "models", "optim"):
+# SGD`); the type stubs describe them as packages (cohort/ops/__init__.pyi, ...).
+for _name in ("ops", "models", "optim", "data"):
     sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 
 

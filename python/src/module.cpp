@@ -8,5 +8,6 @@ NB_MODULE(_cohort, m) {
   cohort::python::bind_ops(m);
   cohort::python::bind_models(m);
   cohort::python::bind_optim(m);
+  cohort::python::bind_data(m);
   cohort::python::bind_runtime(m);
 }

@@ -6,7 +6,7 @@ import cohort
 
 
 def test_submodules_import_by_name():
-    for name in ("ops", "models", "optim"):
+    for name in ("ops", "models", "optim", "data"):
         module = importlib.import_module(f"cohort.{name}")
         assert module is getattr(cohort, name)
     from cohort.ops import dml_mimicry  # noqa: F401
@@ -19,3 +19,4 @@ def test_type_stubs_are_installed():
     assert "def dml_mimicry" in (package / "ops" / "__init__.pyi").read_text()
     assert "def create" in (package / "models" / "__init__.pyi").read_text()
     assert "class SGD" in (package / "optim" / "__init__.pyi").read_text()
+    assert "class DataLoader" in (package / "data" / "__init__.pyi").read_text()
