@@ -19,8 +19,11 @@ def main(extension, out_dir):
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as stage:
-        package = pathlib.Path(stage, "cohort")  # a namespace package holding only the extension
+        # A regular package holding only the extension, so an installed `cohort` (an older build)
+        # cannot take its place on the import path.
+        package = pathlib.Path(stage, "cohort")
         package.mkdir()
+        (package / "__init__.py").touch()
         shutil.copy2(extension, package / extension.name)
         subprocess.run([sys.executable, "-m", "nanobind.stubgen", "-q", "-i", stage, "-m", "cohort._cohort",
                         "-r", "-O", str(out_dir), "-M", str(out_dir / "py.typed")], check=True)
