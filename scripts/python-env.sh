@@ -11,8 +11,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${1:-$repo/.venv}"
-build_dir="${2:-$repo/build-python}"
+venv="$(realpath -m "${1:-$repo/.venv}")"
+build_dir="$(realpath -m "${2:-$repo/build-python}")"
 python=/usr/bin/python3
 
 build_requirements=(nanobind==2.4.0 scikit-build-core==0.10.7 pytest==8.3.4)

@@ -9,8 +9,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${1:-$repo/.venv}"
-build_dir="${2:-$repo/build-python}"
+venv="$(realpath -m "${1:-$repo/.venv}")"
+build_dir="$(realpath -m "${2:-$repo/build-python}")"
 shift $(( $# < 2 ? $# : 2 ))
 
 "$repo/scripts/python-env.sh" "$venv" "$build_dir"

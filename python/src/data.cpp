@@ -81,7 +81,7 @@ void bind_data(nb::module_& m) {
 
   d.def("load", &load, nb::arg("name"), nb::arg("split") = "train", nb::arg("root") = nb::none(),
         nb::arg("coarse_labels") = false, nb::arg("channels") = 3, nb::arg("synthetic_size") = 0,
-        nb::arg("synthetic_classes") = 10, nb::arg("seed") = 0, nb::call_guard<nb::gil_scoped_release>(),
+        nb::arg("synthetic_classes") = 10, nb::arg("seed") = 0, release_gil(),
         "Dataset `name` (dataset_names()); root defaults to $COHORT_DATA");
 
   nb::class_<PyEpoch>(d, "Epoch")

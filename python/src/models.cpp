@@ -20,8 +20,6 @@ namespace cohort::python {
 
 namespace {
 
-using release_gil = nb::call_guard<nb::gil_scoped_release>;
-
 nb::dict to_dict(const NamedTensors& named) {
   nb::dict d;
   for (const auto& [name, t] : named) d[name.c_str()] = t;

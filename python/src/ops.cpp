@@ -21,7 +21,6 @@ namespace cohort::python {
 
 namespace {
 
-using release_gil = nb::call_guard<nb::gil_scoped_release>;
 using UnaryOp = Tensor (*)(const Tensor&);
 using BinaryOp = Tensor (*)(const Tensor&, const Tensor&);
 

@@ -23,8 +23,6 @@ namespace cohort::python {
 
 namespace {
 
-using release_gil = nb::call_guard<nb::gil_scoped_release>;
-
 optim::WarmupMode parse_warmup_mode(const std::string& name) {
   if (name == "sequential") return optim::WarmupMode::sequential;
   if (name == "chained") return optim::WarmupMode::chained;

@@ -21,8 +21,6 @@ namespace cohort::python {
 
 namespace {
 
-using release_gil = nb::call_guard<nb::gil_scoped_release>;
-
 nb::tuple shape_tuple(const Tensor& t) {
   nb::list dims;
   for (int64_t d : t.shape()) dims.append(d);
