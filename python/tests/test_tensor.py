@@ -114,3 +114,18 @@ def test_scalar_and_indexing():
     assert len(t) == 2
     assert t[1].shape == (3,)
     assert cohort.ops.sum(t).item() == 15.0
+
+
+def test_dlpack_capsules_import_once():
+    from torch.utils.dlpack import to_dlpack
+
+    x = torch.arange(4.0)
+    capsule = to_dlpack(x)
+    assert cohort.from_dlpack(capsule).data_ptr == x.data_ptr()
+    with pytest.raises(ValueError, match="already consumed"):
+        cohort.from_dlpack(capsule)
+
+
+def test_objects_that_are_no_arrays_are_type_errors():
+    with pytest.raises(TypeError):
+        cohort.from_dlpack([1.0, 2.0])
