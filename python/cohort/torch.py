@@ -46,6 +46,8 @@ class _CohortFunction(torch.autograd.Function):
         if out.requires_grad:
             for leaf in ctx.cohort_leaves:
                 leaf.zero_grad()
+            if grad_output.is_cuda:
+                torch.cuda.current_stream().synchronize()  # see _apply
             out.backward(_to_cohort(grad_output, False), retain_graph=True)
             grads = [None if leaf.grad is None else _to_torch(leaf.grad) for leaf in ctx.cohort_leaves]
         return (None, None, *grads)
@@ -58,6 +60,10 @@ def _apply(op, inputs, differentiable):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"cohort.torch: expected a torch.Tensor, got {type(t).__name__}")
     grad_mask = [d and t.requires_grad for t, d in zip(inputs, differentiable)]
+    if any(t.is_cuda for t in inputs):
+        # cohort's kernels run on cohort's own stream: let PyTorch's queued work finish first
+        # (cohort synchronises its own work before handing results back).
+        torch.cuda.current_stream().synchronize()
     return _CohortFunction.apply(op, grad_mask, *inputs)
 
 

@@ -72,7 +72,7 @@ void bind_tensor(nb::module_& m) {
              } catch (const ValueError&) {
                return t.to(parse_device(target));
              }
-           }, nb::arg("dtype_or_device"))
+           }, nb::arg("dtype_or_device"), release_gil())
       .def("reshape", [](const Tensor& t, const Shape& shape) { return t.reshape(shape); })
       .def("numpy", &to_numpy)
       .def("__array__", [](const Tensor& t, nb::object dtype, nb::object copy) {
