@@ -12,11 +12,14 @@ import sys
 from . import _cohort
 from ._cohort import (Tensor, arange, built_with_cuda, cuda_device_count, cuda_is_available,
                       cuda_unavailable_reason, data, full, grad_enabled, models, ones, ops,
-                      optim, rand, randn, set_grad_enabled, zeros)
+                      optim, rand, randn, set_grad_enabled, zeros, load_safetensors,
+                      save_safetensors)
+from .training import train
 
 __all__ = ["Tensor", "arange", "built_with_cuda", "cuda_device_count", "cuda_is_available",
            "cuda_unavailable_reason", "data", "from_dlpack", "full", "grad_enabled", "models", "no_grad",
-           "ones", "ops", "optim", "rand", "randn", "set_grad_enabled", "tensor", "zeros"]
+           "load_safetensors", "ones", "ops", "optim", "rand", "randn", "save_safetensors",
+           "set_grad_enabled", "tensor", "train", "zeros"]
 
 # The extension's submodules, importable by name (`import cohort.ops`, `from cohort.optim import
 # SGD`); the type stubs describe them as packages (cohort/ops/__init__.pyi, ...).

@@ -15,6 +15,7 @@ void bind_ops(nanobind::module_& m);
 void bind_models(nanobind::module_& m);
 void bind_optim(nanobind::module_& m);
 void bind_data(nanobind::module_& m);
+void bind_train(nanobind::module_& m);
 void bind_runtime(nanobind::module_& m);
 
 }  // namespace cohort::python

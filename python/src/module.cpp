@@ -9,5 +9,6 @@ NB_MODULE(_cohort, m) {
   cohort::python::bind_models(m);
   cohort::python::bind_optim(m);
   cohort::python::bind_data(m);
+  cohort::python::bind_train(m);
   cohort::python::bind_runtime(m);
 }
