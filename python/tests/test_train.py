@@ -1,4 +1,8 @@
 """cohort.train: a short DML run from a dict and from YAML, reproducible, interruptible."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -61,3 +65,25 @@ def test_bad_configs_name_the_key(tmp_path):
         cohort.train(str(tmp_path / "missing.yaml"))
     with pytest.raises(TypeError):
         cohort.train(42)
+
+
+@pytest.mark.skipif(not os.environ.get("COHORT_CLI"), reason="COHORT_CLI (the cohort binary) not set")
+def test_python_run_equals_the_cli_run(tmp_path):
+    import yaml
+
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(CONFIG))
+    cli = os.environ["COHORT_CLI"]
+    assert os.path.exists(cli), f"COHORT_CLI={cli} does not exist (build the cohort_cli target)"
+    subprocess.run([cli, "train", "--config", str(path), "--out", str(tmp_path / "cli")], check=True,
+                   stdout=subprocess.DEVNULL)
+    # In a fresh interpreter: this one has imported torch, which changes the OpenMP thread count
+    # and with it the summation order of cohort's CPU reductions (docs/python.md).
+    run = f"import cohort; cohort.train({str(path)!r}, out_dir={str(tmp_path / 'py')!r}, progress=print)"
+    subprocess.run([sys.executable, "-c", run], check=True, stdout=subprocess.DEVNULL)
+    for network in ("cnn-small_0", "peer"):
+        a = cohort.load_safetensors(str(tmp_path / "cli" / f"{network}.safetensors"))
+        b = cohort.load_safetensors(str(tmp_path / "py" / f"{network}.safetensors"))
+        assert a.keys() == b.keys()
+        for name in a:
+            np.testing.assert_array_equal(np.asarray(a[name]), np.asarray(b[name]), err_msg=name)
