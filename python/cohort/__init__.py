@@ -14,9 +14,9 @@ from ._cohort import (Tensor, arange, built_with_cuda, cuda_device_count, cuda_i
                       cuda_unavailable_reason, data, full, grad_enabled, models, ones, ops,
                       optim, rand, randn, set_grad_enabled, zeros, load_safetensors,
                       save_safetensors)
-from .training import train
+from .training import Strategy, train
 
-__all__ = ["Tensor", "arange", "built_with_cuda", "cuda_device_count", "cuda_is_available",
+__all__ = ["Strategy", "Tensor", "arange", "built_with_cuda", "cuda_device_count", "cuda_is_available",
            "cuda_unavailable_reason", "data", "from_dlpack", "full", "grad_enabled", "models", "no_grad",
            "load_safetensors", "ones", "ops", "optim", "rand", "randn", "save_safetensors",
            "set_grad_enabled", "tensor", "train", "zeros"]

@@ -1,9 +1,10 @@
-"""cohort.train: a distillation run (the CLI's `cohort train`) from a YAML file or a dict."""
+"""cohort.train: a distillation run (the CLI's `cohort train`) from a YAML file or a dict;
+cohort.Strategy: the same strategies step by step, for custom training loops."""
 import os
 
 from . import _cohort
 
-__all__ = ["train"]
+__all__ = ["Strategy", "train"]
 
 
 def _scalar(value):
@@ -45,6 +46,10 @@ def _settings(config):
     return _flatten(config, "", [])
 
 
+def _with_overrides(config, overrides):
+    return _settings(config) + [(k.replace("__", "."), _scalar(v)) for k, v in overrides.items()]
+
+
 def train(config, out_dir=None, progress=None, **overrides):
     """Runs a training job and returns its summary.
 
@@ -59,5 +64,25 @@ def train(config, out_dir=None, progress=None, **overrides):
     "best_epoch", "final_top1", "final_entropy"}, ...], "ensemble_best_top1", "stopped_on_nan",
     "message"}.
     """
-    settings = _settings(config) + [(k.replace("__", "."), _scalar(v)) for k, v in overrides.items()]
-    return _cohort._train(settings, "" if out_dir is None else str(out_dir), progress)
+    return _cohort._train(_with_overrides(config, overrides), "" if out_dir is None else str(out_dir),
+                          progress)
+
+
+class Strategy:
+    """A distillation strategy (the `strategy`, `networks`, `optimizer`, `schedule` keys of a
+    config, as for train) driven step by step from Python.
+
+        s = cohort.Strategy(config, num_classes=10)
+        s.begin_stage(0, steps_per_epoch=len(loader))
+        for images, labels in loader:
+            losses = s.step(images, labels)   # {"ce", "transfer", "total"}: a tensor per network
+            s.step_schedules()                # iteration-unit schedules; per epoch otherwise
+
+    stages(): [(name, length, "epochs" | "iterations")]; trained()/evaluated(): [(name, Model)].
+    """
+
+    def __init__(self, config, num_classes, in_channels=3, **overrides):
+        self._impl = _cohort._Strategy(_with_overrides(config, overrides), num_classes, in_channels)
+
+    def __getattr__(self, name):
+        return getattr(self._impl, name)

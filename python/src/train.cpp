@@ -1,4 +1,5 @@
-// cohort._train (wrapped by cohort.train in python/cohort/training.py) and safetensors files.
+// cohort._train (wrapped by cohort.train in python/cohort/training.py), strategies step by step
+// (cohort._Strategy, wrapped by cohort.Strategy) and safetensors files.
 //
 // A run is configured by the CLI's dotted keys ("optimizer.lr", "networks.0.model"), set one by
 // one through distill::set_config_value — the table behind the CLI's YAML loading — so Python
@@ -13,6 +14,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/map.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -20,6 +22,7 @@
 #include "core/backend.h"
 #include "core/safetensors.h"
 #include "distill/config_fields.h"
+#include "distill/strategy.h"
 #include "distill/trainer.h"
 
 namespace nb = nanobind;
@@ -30,21 +33,21 @@ namespace {
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
+// Unknown keys and invalid values are reported by the library as plain Errors; here they are
+// what they are to a Python caller, bad input (ValueError), with the same message.
 distill::RunConfig make_config(const Settings& settings) {
-  distill::RunConfig cfg;
-  for (const auto& [key, value] : settings) {
-    try {
-      distill::set_config_value(cfg, key, value);
-    } catch (const ValueError&) {
-      throw;
-    } catch (const Error& e) {
-      throw ValueError(e.what());  // an unknown key is bad input like a bad value
-    }
+  try {
+    distill::RunConfig cfg;
+    for (const auto& [key, value] : settings) distill::set_config_value(cfg, key, value);
+    for (size_t i = 0; i < cfg.networks.size(); ++i)
+      if (cfg.networks[i].name.empty()) cfg.networks[i].name = fmt::format("{}_{}", cfg.networks[i].model, i);
+    cfg.validate();
+    return cfg;
+  } catch (const ValueError&) {
+    throw;
+  } catch (const Error& e) {
+    throw ValueError(e.what());
   }
-  for (size_t i = 0; i < cfg.networks.size(); ++i)
-    if (cfg.networks[i].name.empty()) cfg.networks[i].name = fmt::format("{}_{}", cfg.networks[i].model, i);
-  cfg.validate();
-  return cfg;
 }
 
 Device resolve_device(const std::string& spec) {
@@ -94,9 +97,73 @@ nb::dict train(const Settings& settings, const std::string& out_dir, nb::object 
   return d;
 }
 
+// A strategy with the configuration it was built from (its stages read it when they begin).
+struct PyStrategy {
+  distill::RunConfig cfg;
+  std::unique_ptr<distill::Strategy> strategy;
+};
+
+nb::list network_list(const std::vector<distill::Network*>& networks) {
+  nb::list out;
+  for (distill::Network* n : networks) out.append(nb::make_tuple(n->name, n->model));
+  return out;
+}
+
+nb::dict step_losses(const distill::StepLosses& losses) {
+  auto to_list = [](const std::vector<Tensor>& ts) {
+    nb::list out;
+    for (const Tensor& t : ts) out.append(t.defined() ? nb::cast(t) : nb::none());
+    return out;
+  };
+  nb::dict d;
+  d["ce"] = to_list(losses.ce);
+  d["transfer"] = to_list(losses.transfer);
+  d["total"] = to_list(losses.total);
+  return d;
+}
+
+void bind_strategy(nb::module_& m) {
+  nb::class_<PyStrategy>(m, "_Strategy")
+      .def("__init__", [](PyStrategy* self, const Settings& settings, int64_t num_classes,
+                          int64_t in_channels) {
+             distill::RunConfig cfg = make_config(settings);
+             Device device = resolve_device(cfg.device);
+             auto strategy = distill::make_strategy(cfg, num_classes, in_channels, device);
+             new (self) PyStrategy{std::move(cfg), std::move(strategy)};
+           }, nb::arg("settings"), nb::arg("num_classes"), nb::arg("in_channels"))
+      .def_prop_ro("name", [](const PyStrategy& s) { return s.strategy->name(); })
+      .def("stages", [](const PyStrategy& s) {
+             nb::list out;
+             for (const auto& st : s.strategy->stages())
+               out.append(nb::make_tuple(st.name, st.length, st.iterations ? "iterations" : "epochs"));
+             return out;
+           })
+      .def("begin_stage", [](PyStrategy& s, size_t index, int64_t steps_per_epoch) {
+             s.strategy->begin_stage(index, {&s.cfg, steps_per_epoch});
+           }, nb::arg("index"), nb::arg("steps_per_epoch"), release_gil())
+      .def("step", [](PyStrategy& s, const Tensor& images, const Tensor& labels) {
+             data::Batch batch;
+             batch.images = images;
+             batch.labels = labels;
+             distill::StepLosses losses;
+             {
+               nb::gil_scoped_release unlocked;
+               losses = s.strategy->step(batch);
+             }
+             return step_losses(losses);
+           }, nb::arg("images"), nb::arg("labels"))
+      .def("step_schedules", [](PyStrategy& s) {
+             for (distill::Network* n : s.strategy->trained())
+               if (n->scheduler) n->scheduler->step();
+           })
+      .def("trained", [](PyStrategy& s) { return network_list(s.strategy->trained()); })
+      .def("evaluated", [](PyStrategy& s) { return network_list(s.strategy->evaluated()); });
+}
+
 }  // namespace
 
 void bind_train(nb::module_& m) {
+  bind_strategy(m);
   m.def("_train", &train, nb::arg("settings"), nb::arg("out_dir"), nb::arg("progress").none());
 
   m.def("load_safetensors", [](const std::string& path) { return safetensors::load(path).tensors; },
