@@ -39,9 +39,12 @@ def _is_consumed_capsule(obj):
 def from_dlpack(array):
     """A cohort tensor over the memory of a DLPack or buffer-protocol array (no copy).
 
-    The tensor keeps `array` alive. Non-contiguous arrays and consumed capsules are ValueErrors,
-    unsupported element types and objects that are no arrays TypeErrors.
+    The tensor keeps `array` alive. Non-contiguous or read-only arrays and consumed capsules are
+    ValueErrors, unsupported element types and objects that are no arrays TypeErrors.
     """
+    if getattr(getattr(array, "flags", None), "writeable", True) is False:
+        raise ValueError("from_dlpack: the array is read-only and cohort tensors are writable; "
+                         "pass a writable copy (numpy.array(a))")
     if _is_consumed_capsule(array):
         raise ValueError("from_dlpack: this DLPack capsule was already consumed (a capsule can be "
                          "imported once; export the array again)")

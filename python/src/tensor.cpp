@@ -93,7 +93,15 @@ void bind_tensor(nb::module_& m) {
              COHORT_CHECK(t.dim() > 0, "len() of a 0-d tensor");
              return t.size(0);
            })
-      .def("__getitem__", [](const Tensor& t, int64_t i) { return t[i]; })
+      .def("__getitem__", [](const Tensor& t, int64_t i) {
+             // Python indexing: negative counts from the end; out of range is an IndexError.
+             COHORT_CHECK(t.dim() > 0, "indexing a 0-d tensor");
+             int64_t n = t.size(0);
+             if (i < -n || i >= n)
+               throw nb::index_error(fmt::format("index {} is out of range for shape {}", i,
+                                                 shape_str(t.shape())).c_str());
+             return t[i < 0 ? i + n : i];
+           })
       .def("__add__", [](const Tensor& a, const Tensor& b) { return a + b; }, release_gil())
       .def("__add__", [](const Tensor& a, double b) { return a + b; }, release_gil())
       .def("__radd__", [](const Tensor& a, double b) { return b + a; }, release_gil())

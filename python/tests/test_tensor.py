@@ -113,7 +113,21 @@ def test_scalar_and_indexing():
     t = cohort.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
     assert len(t) == 2
     assert t[1].shape == (3,)
+    np.testing.assert_array_equal(np.asarray(t[-1]), [3.0, 4.0, 5.0])
+    with pytest.raises(IndexError, match="out of range"):
+        t[2]
     assert cohort.ops.sum(t).item() == 15.0
+    s = cohort.from_dlpack(np.array(2.5))
+    assert s.shape == () and s.item() == 2.5
+    empty = cohort.from_dlpack(np.zeros((0, 3), dtype=np.float32))
+    assert np.asarray(empty).shape == (0, 3)
+
+
+def test_read_only_arrays_are_rejected():
+    a = np.ones(3, dtype=np.float32)
+    a.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        cohort.from_dlpack(a)
 
 
 def test_dlpack_capsules_import_once():
