@@ -66,9 +66,11 @@ void bind_schedules(nb::module_& m) {
   m.def("step_lr", &optim::step_lr, nb::arg("step_size"), nb::arg("gamma") = 0.1);
   m.def("multi_step", &optim::multi_step, nb::arg("milestones"), nb::arg("gamma") = 0.1);
   m.def("cosine_annealing", &optim::cosine_annealing, nb::arg("T_max"), nb::arg("eta_min") = 0.0);
-  m.def("linear_warmup", [](int64_t steps, double start_factor, optim::SchedulePtr after, const std::string& mode) {
+  m.def("linear_warmup", [](int64_t steps, double start_factor, optim::SchedulePtr after,
+                            const std::string& mode) {
           return optim::linear_warmup(steps, start_factor, std::move(after), parse_warmup_mode(mode));
-        }, nb::arg("warmup_steps"), nb::arg("start_factor"), nb::arg("after"), nb::arg("mode") = "sequential");
+        }, nb::arg("warmup_steps"), nb::arg("start_factor"), nb::arg("after"),
+        nb::arg("mode") = "sequential");
 
   // Keeps its optimiser alive (it holds a reference to it).
   nb::class_<optim::LrScheduler>(m, "LrScheduler")
