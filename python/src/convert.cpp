@@ -61,11 +61,16 @@ void check_contiguous(const nb::ndarray<>& a, const Shape& shape) {
 
 }  // namespace
 
-DType parse_dtype(const std::string& name) {
+std::optional<DType> dtype_from_name(const std::string& name) {
   if (name == "f32" || name == "float32") return DType::f32;
   if (name == "f64" || name == "float64") return DType::f64;
   if (name == "i64" || name == "int64") return DType::i64;
   if (name == "u8" || name == "uint8") return DType::u8;
+  return std::nullopt;
+}
+
+DType parse_dtype(const std::string& name) {
+  if (auto dtype = dtype_from_name(name)) return *dtype;
   throw ValueError(fmt::format("unknown dtype '{}' (f32, f64, i64 or u8)", name));
 }
 

@@ -66,12 +66,11 @@ void bind_tensor(nb::module_& m) {
       .def("item", [](const Tensor& t) { return t.item(); }, release_gil())
       .def("to", [](const Tensor& t, const std::string& target) {
              // A dtype name or a device name, like torch.Tensor.to.
-             try {
-               DType dtype = parse_dtype(target);
-               return t.to(dtype);
-             } catch (const ValueError&) {
-               return t.to(parse_device(target));
-             }
+             if (auto dtype = dtype_from_name(target)) return t.to(*dtype);
+             COHORT_CHECK(target == "cpu" || target.rfind("cuda", 0) == 0,
+                          "Tensor.to: unknown dtype or device '{}' (f32, f64, i64, u8; cpu, cuda, cuda:N)",
+                          target);
+             return t.to(parse_device(target));
            }, nb::arg("dtype_or_device"), release_gil())
       .def("reshape", [](const Tensor& t, const Shape& shape) { return t.reshape(shape); })
       .def("numpy", &to_numpy)

@@ -143,3 +143,14 @@ def test_dlpack_capsules_import_once():
 def test_objects_that_are_no_arrays_are_type_errors():
     with pytest.raises(TypeError):
         cohort.from_dlpack([1.0, 2.0])
+
+
+def test_device_errors():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        cohort.zeros([2], device="tpu")
+    if not cohort.cuda_is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            cohort.zeros([2], device="cuda")
+    a = cohort.ones([2])
+    with pytest.raises(ValueError, match="unknown dtype or device 'gpu'"):
+        a.to("gpu")
