@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev                         # CLI and configs
   libdnnl-dev                                          # oneDNN: CPU convolutions
   python3-torch python3-numpy python3-matplotlib python3-yaml  # PyTorch parity tests, plots, run summaries
+  python3-venv python3-dev                              # the Python package (scripts/python-env.sh)
 )
 
 missing=()
