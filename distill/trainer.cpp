@@ -225,6 +225,7 @@ TrainResult Trainer::run() {
         }
         if (sched_iters)
           for (Network* n : nets) n->scheduler->step();
+        if (options_.after_step) options_.after_step();
 
         // The last step of an epoch is always read too: NaN weights must never reach the checkpoint
         // written right after it, which a NaN stop later calls "the last good checkpoint".

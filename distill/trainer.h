@@ -34,6 +34,9 @@ struct TrainerOptions {
   // > 0: stop after this many epochs of this invocation, right after the checkpoint — an
   // interruption on purpose (resume tests, time-boxed jobs).
   int64_t stop_after_epochs = 0;
+  // Called after every training step; an exception it throws ends the run there (the last
+  // checkpoint, written atomically, stays valid). The Python binding checks Ctrl-C here.
+  std::function<void()> after_step;
 };
 
 struct NetworkEval {

@@ -4,8 +4,9 @@
 // A run is configured by the CLI's dotted keys ("optimizer.lr", "networks.0.model"), set one by
 // one through distill::set_config_value — the table behind the CLI's YAML loading — so Python
 // configs and YAML files mean the same. The run itself goes without the GIL; every progress
-// line takes it back to call the Python callback and to check for Ctrl-C, so an interrupt stops
-// the run at its next progress line (the last checkpoint, written atomically, stays valid).
+// line takes it back to call the Python callback, and every step takes it back to check for
+// Ctrl-C, so an interrupt stops the run at its next step (the last checkpoint, written
+// atomically, stays valid).
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -77,6 +78,12 @@ nb::dict train(const Settings& settings, const std::string& out_dir, nb::object 
     nb::gil_scoped_acquire locked;
     if (progress.is_none()) nb::print(line.c_str());
     else progress(line);
+    if (PyErr_CheckSignals() != 0) throw nb::python_error();
+  };
+  // Ctrl-C between progress lines: one GIL round trip per step (microseconds against a step's
+  // milliseconds) lets Python run its SIGINT handler, whose KeyboardInterrupt ends the run here.
+  options.after_step = [] {
+    nb::gil_scoped_acquire locked;
     if (PyErr_CheckSignals() != 0) throw nb::python_error();
   };
   distill::TrainResult result;

@@ -58,6 +58,27 @@ def test_interrupt_stops_the_run_and_keeps_the_checkpoint(tmp_path):
     assert any(name.endswith("fc2.weight") for name in checkpoint)  # the weights of epoch 1
 
 
+def test_ctrl_c_between_progress_lines_stops_at_the_next_step(tmp_path):
+    import signal
+    import threading
+
+    # One long epoch with no progress line after the first step: a SIGINT sent meanwhile must end
+    # the run at the next step, not at the epoch's evaluation (seconds later).
+    config = {**CONFIG, "data": {**CONFIG["data"], "synthetic_train": 100_000},
+              "train": {"epochs": 1, "log_every": 1_000_000, "eval_every": 1, "checkpoint_every": 1}}
+    lines = []
+
+    def progress(line):
+        if not lines:  # the first step: interrupt from another thread while the run goes on
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+        lines.append(line)
+
+    with pytest.raises(KeyboardInterrupt):
+        cohort.train(config, out_dir=tmp_path / "run", progress=progress)
+    assert len(lines) == 1, lines  # no evaluation line: stopped inside the epoch
+    assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
+
+
 def test_bad_configs_name_the_key(tmp_path):
     with pytest.raises(ValueError, match="optimizer.lrr"):
         cohort.train(CONFIG, out_dir=tmp_path, optimizer__lrr=0.1)
