@@ -1,4 +1,4 @@
-// The one downward call from core into the backends (ARCHITECTURE §2–§3).
+// The one downward call from core into the backends (docs/architecture.md).
 //
 // Op front-ends call COHORT_DISPATCH(device, fn, args...), which runs cohort::cpu::fn or
 // cohort::cuda::fn — functions with identical signatures declared in kernels/{cpu,cuda}/*.h.

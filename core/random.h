@@ -1,4 +1,4 @@
-// Generator: a counter-based Philox 4x32-10 stream with an explicit seed (ARCHITECTURE §3).
+// Generator: a counter-based Philox 4x32-10 stream with an explicit seed (docs/architecture.md).
 //
 // A Generator is just (seed, offset). Every draw takes numbers at the current offset and
 // advances it, so the same seed yields the same numbers on every machine and on CPU and CUDA.

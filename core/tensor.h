@@ -1,4 +1,4 @@
-// Tensor: a cheap, shared handle onto device-tagged storage (ARCHITECTURE §3).
+// Tensor: a cheap, shared handle onto device-tagged storage (docs/architecture.md).
 //
 // Tensors are contiguous and row-major (NCHW for images). Views share storage only where that
 // is free — reshape/flatten and slicing along dim 0; everything else that changes layout copies.

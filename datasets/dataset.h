@@ -1,4 +1,4 @@
-// The Dataset interface every reader implements (ARCHITECTURE §8).
+// The Dataset interface every reader implements (docs/architecture.md).
 //
 // A dataset is a random-access list of examples: an 8-bit image in HWC layout (height, width,
 // channels; RGB or grey) with an integer label, and for re-identification data a person and a

@@ -1,4 +1,4 @@
-// Module: the container of named parameters, buffers and child modules (ARCHITECTURE §5),
+// Module: the container of named parameters, buffers and child modules (docs/architecture.md),
 // with PyTorch's naming and semantics so weights move to and from PyTorch without renaming.
 //
 // Names are dotted paths in registration order: a module's own parameters come first, then its

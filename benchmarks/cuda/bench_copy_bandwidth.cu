@@ -1,5 +1,5 @@
 // Device-to-device copy bandwidth: the measured ceiling every bandwidth-bound kernel benchmark
-// reports itself against ("% of copy bandwidth", ARCHITECTURE §9).
+// reports itself against ("% of copy bandwidth", docs/cuda.md).
 //
 // Two copies per size, each validated before it is timed:
 //   memcpy  cudaMemcpyAsync(DeviceToDevice) — the driver's copy engine path / copy kernel;

@@ -1,4 +1,4 @@
-// Distillation losses as autograd ops (ARCHITECTURE §7). Contracts and derivations:
+// Distillation losses as autograd ops (docs/architecture.md). Contracts and derivations:
 // docs/kernels.md. Every loss is a batch mean; temperatures scale value and gradient together.
 #pragma once
 

@@ -1,5 +1,5 @@
 // COHORT_HD marks math that compiles for both host and device, so the CPU reference and the
-// CUDA kernels share one formula (ARCHITECTURE §4, kernels/common/).
+// CUDA kernels share one formula (docs/architecture.md, kernels/common/).
 #pragma once
 
 #if defined(__CUDACC__)

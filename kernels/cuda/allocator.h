@@ -1,4 +1,4 @@
-// Caching allocators of the CUDA backend (ARCHITECTURE §3 "Memory"): device memory and pinned
+// Caching allocators of the CUDA backend (docs/architecture.md): device memory and pinned
 // host memory are obtained from the driver in segments and recycled, never cudaMalloc'ed per
 // tensor on the hot path. Internal header (CUDA types); the public face is memory_stats.h and
 // runtime.h's device_alloc/device_free/pinned_alloc/pinned_free.

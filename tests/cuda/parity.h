@@ -1,4 +1,4 @@
-// Helpers of the CUDA parity tests (STYLE habit 5): run an op on CPU copies and on CUDA copies
+// Helpers of the CUDA parity tests: run an op on CPU copies and on CUDA copies
 // of the same inputs, compare the outputs, then seed backward with the same random gradient on
 // both devices and compare every input gradient — all under the suite's one tolerance rule
 // (tests/support/tolerance.h). Header-only: tests/CMakeLists.txt compiles tests/cuda/test_*.cpp.

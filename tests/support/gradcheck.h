@@ -1,4 +1,4 @@
-// The one gradient checker every op and layer test calls (STYLE habit 4).
+// The one gradient checker every op and layer test calls.
 //
 // For f(inputs) -> out it compares the autograd gradient of the scalar objective sum(out · R),
 // R a fixed random tensor, with central finite differences in f64, for every floating input that
