@@ -36,7 +36,7 @@ struct TrainerOptions {
   int64_t stop_after_epochs = 0;
   // Called after every training step; an exception it throws ends the run there (the last
   // checkpoint, written atomically, stays valid). The Python binding checks Ctrl-C here.
-  std::function<void()> after_step;
+  std::function<void()> after_step = nullptr;
 };
 
 struct NetworkEval {
