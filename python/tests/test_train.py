@@ -82,9 +82,9 @@ def test_ctrl_c_between_progress_lines_stops_at_the_next_step(tmp_path):
             cohort.train(config, out_dir=tmp_path / "run", progress=progress)
     finally:
         signal.signal(signal.SIGINT, previous)
-    # Handled from the per-step check, i.e. while this function was inside cohort.train — not in
-    # `progress`, which is where it would surface without that check.
-    assert interrupted_in == ["test_ctrl_c_between_progress_lines_stops_at_the_next_step"]
+    # Handled from the per-step check, i.e. while cohort.train (its Python wrapper `train`) waited
+    # on the run — not in `progress`, which is where it would surface without that check.
+    assert interrupted_in == ["train"]
     assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
 
 
