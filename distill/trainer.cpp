@@ -117,24 +117,30 @@ bool Trainer::past_end(const Position& pos) const {
   return pos.epoch >= last.length;
 }
 
-bool Trainer::checkpoint_is_complete() const {
-  const nlohmann::json extra = checkpoint_extra(checkpoint_path());
+// Where a checkpoint's run stands, from its "extra" JSON; a missing or mistyped field is an
+// IOError naming the file.
+Trainer::Position Trainer::read_position(const nlohmann::json& extra, const std::string& path) {
   Position pos;
   try {
     pos.stage = extra.at("stage").get<size_t>();
     pos.epoch = extra.at("epoch").get<int64_t>();
+    pos.batch = extra.at("batch").get<int64_t>();
     pos.stage_step = extra.at("stage_step").get<int64_t>();
+    pos.loader_epoch = extra.at("loader_epoch").get<int64_t>();
+    pos.global_step = extra.at("global_step").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
-    throw IOError(fmt::format("'{}': malformed checkpoint position: {}", checkpoint_path(), e.what()));
+    throw IOError(fmt::format("'{}': malformed checkpoint position: {}", path, e.what()));
   }
-  return past_end(pos);
+  return pos;
+}
+
+bool Trainer::checkpoint_is_complete() const {
+  return past_end(read_position(checkpoint_extra(checkpoint_path()), checkpoint_path()));
 }
 
 Trainer::Position Trainer::load_checkpoint() {
   // The stage decides which optimisers exist, so read it before restoring.
-  nlohmann::json extra = checkpoint_extra(checkpoint_path());
-  Position pos;
-  pos.stage = extra.at("stage").get<size_t>();
+  const Position pos = read_position(checkpoint_extra(checkpoint_path()), checkpoint_path());
   COHORT_CHECK(pos.stage < strategy_->stages().size(), "resume: checkpoint stage {} does not exist in strategy {}",
                pos.stage, strategy_->name());
   StageContext ctx{&cfg_, data_.train->num_batches()};
@@ -145,12 +151,7 @@ Trainer::Position Trainer::load_checkpoint() {
     parts.optimizers.push_back(n->optimizer.get());
     parts.schedulers.push_back(n->scheduler.get());
   }
-  extra = optim::load_checkpoint(checkpoint_path(), parts);
-  pos.epoch = extra.at("epoch");
-  pos.batch = extra.at("batch");
-  pos.stage_step = extra.at("stage_step");
-  pos.loader_epoch = extra.at("loader_epoch");
-  pos.global_step = extra.at("global_step");
+  const nlohmann::json extra = optim::load_checkpoint(checkpoint_path(), parts);  // verifies the checksum
   strategy_->load_state(extra.at("strategy"));
   best_.clear();
   for (const auto& b : extra.at("best"))

@@ -82,6 +82,7 @@ class Trainer {
   void save_checkpoint(const Position& pos);
   Position load_checkpoint();
   bool past_end(const Position& pos) const;
+  static Position read_position(const nlohmann::json& extra, const std::string& path);
   void say(const std::string& line) const;
 
   RunConfig cfg_;
