@@ -15,8 +15,10 @@
 // go), and resuming a complete run changes nothing (TrainResult::already_complete).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +31,9 @@ namespace cohort::distill {
 struct TrainerOptions {
   std::string out_dir = "runs/run";
   bool resume = false;  // continue from out_dir/checkpoint.safetensors
-  Device device = Device::cpu();
+  // The training device; unset: the config's `device`, resolved by resolve_device
+  // (distill/device.h).
+  std::optional<Device> device = std::nullopt;
   std::function<void(const std::string&)> print;  // progress output; default: stdout
   // > 0: stop after this many epochs of this invocation, right after the checkpoint — an
   // interruption on purpose (resume tests, time-boxed jobs).
@@ -75,23 +79,63 @@ class Trainer {
   EvalReport evaluate();
   Strategy& strategy() { return *strategy_; }
   const RunData& data() const { return data_; }
+  Device device() const { return device_; }
   std::string checkpoint_path() const { return options_.out_dir + "/checkpoint.safetensors"; }
 
  private:
-  struct Position;
+  // Where the run is: which stage, which epoch of it, which batch of that epoch.
+  struct Position {
+    size_t stage = 0;
+    int64_t epoch = 0;         // epoch within the stage
+    int64_t batch = 0;         // next batch of that epoch
+    int64_t stage_step = 0;    // steps taken in the stage (iteration-length stages)
+    int64_t loader_epoch = 0;  // epochs started over the whole run (seeds the loader's order)
+    int64_t global_step = 0;
+  };
+  // The current stage's length in epochs and steps.
+  struct StageLength {
+    int64_t epochs = 0;
+    int64_t steps = 0;
+  };
+  // What one epoch accumulates for its eval record and its progress lines.
+  struct EpochStats;
+
+  // trainer.cpp: the loops. Each returns false when the run stops early (NaN, stop_after_epochs).
+  bool run_stage(Position& pos, bool resumed, TrainResult& result);
+  bool run_epoch(Position& pos, const StageLength& len, TrainResult& result);
+  StageLength stage_length(const StageSpec& stage) const;
+  // trainer_log.cpp: the progress line and "train" record of a step.
+  void log_progress(const Position& pos, const StageLength& len, const std::vector<Network*>& nets,
+                    const std::vector<double>& totals, EpochStats& stats);
+  std::string non_finite_message(const Position& pos, const std::string& network, double value) const;
+  // trainer_eval.cpp: evaluate, write the "eval" record, track the best accuracies.
+  void eval_epoch(const Position& pos, const StageLength& len, const std::vector<Network*>& nets,
+                  const EpochStats& stats, TrainResult& result);
+  // trainer_checkpoint.cpp
   void save_checkpoint(const Position& pos);
   Position load_checkpoint();
   bool past_end(const Position& pos) const;
   static Position read_position(const nlohmann::json& extra, const std::string& path);
+  // trainer_summary.cpp: the summary table and record, and each network's final weights.
+  void finish(const Position& pos, TrainResult& result);
+
   void say(const std::string& line) const;
+  double elapsed_s() const;
 
   RunConfig cfg_;
   TrainerOptions options_;
+  Device device_;
   RunData data_;
   std::unique_ptr<Strategy> strategy_;
   std::unique_ptr<MetricsLog> log_;
   std::vector<SummaryRow> best_;  // running best per evaluated network (last stage)
   double ensemble_best_ = 0;
+  // Per run() invocation.
+  std::vector<StageSpec> stages_;
+  int64_t steps_per_epoch_ = 0;
+  std::chrono::steady_clock::time_point run_start_;
+  bool printed_progress_ = false;  // the first step of an invocation always prints a line
+  int64_t epochs_this_run_ = 0;
 };
 
 }  // namespace cohort::distill

@@ -9,6 +9,7 @@
 #include "datasets/loader.h"
 #include "datasets/subset.h"
 #include "distill/data_setup.h"
+#include "distill/device.h"
 #include "distill/metrics.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/logits_file.h"
@@ -112,7 +113,7 @@ void print_line(const std::string& label, const EvalSetup& s, const std::string&
 int run_eval(const EvalArgs& a) {
   if (!a.dump_logits.empty()) check_logits_path(a.dump_logits);
   EvalSetup s = a.run.empty() ? from_files(a) : from_run(a);
-  Device device = resolve_device(a.device);
+  Device device = distill::resolve_device(a.device);
   if (a.limit > 0) s.dataset = data::first_n(s.dataset, a.limit);
   const int64_t channels = s.dataset->get(0).image.c;
   for (EvalNet& n : s.nets) {

@@ -4,24 +4,15 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/backend.h"
 #include "core/safetensors.h"
 #include "distill/trainer.h"
 #include "examples/cli/commands.h"
-#include "examples/cli/config_yaml.h"
+#include "distill/config_yaml.h"
+#include "distill/device.h"
 #include "examples/cli/run_dir.h"
 #include "examples/cli/dry_run.h"
 
 namespace cohort::cli {
-
-Device resolve_device(const std::string& spec) {
-  if (spec == "auto") return backend::cuda_available() ? Device::cuda(0) : Device::cpu();
-  Device d = Device::parse(spec);
-  if (d.is_cuda() && !backend::cuda_available())
-    throw BackendError(fmt::format("device '{}' requested but no usable CUDA device is present "
-                                   "(run `cohort info`)", spec));
-  return d;
-}
 
 namespace {
 
@@ -53,10 +44,10 @@ int run_train(const TrainArgs& a) {
                                 "--overwrite", a.resume, a.resume, a.resume));
   }
   if (config_path.empty()) throw ValueError("train: --config FILE is required (or --resume DIR)");
-  distill::RunConfig cfg = load_config(config_path, a.sets);
-  if (resume) check_resume_changes(load_config(a.resume + "/config.yaml", {}), cfg, a.resume);
+  distill::RunConfig cfg = distill::load_config(config_path, a.sets);
+  if (resume) check_resume_changes(distill::load_config(a.resume + "/config.yaml", {}), cfg, a.resume);
   if (!a.device.empty()) cfg.device = a.device;
-  if (a.dry_run) return print_dry_run(cfg, resolve_device(cfg.device));
+  if (a.dry_run) return print_dry_run(cfg, distill::resolve_device(cfg.device));
   const bool claimed = out.empty();
   if (claimed) {
     out = claim_fresh_run_dir(cfg.name);
@@ -68,7 +59,7 @@ int run_train(const TrainArgs& a) {
     throw ValueError(fmt::format("train: '{}' already holds a run that stopped before its first checkpoint, so it "
                                  "cannot be resumed; start it again with --overwrite or choose another --out", out));
   }
-  Device device = resolve_device(cfg.device);
+  Device device = distill::resolve_device(cfg.device);  // before anything is written
 
   std::filesystem::create_directories(out);
   if (a.overwrite && !resume && holds_run(out)) clear_run_dir(out);  // before anything new is written
@@ -92,7 +83,7 @@ int run_train(const TrainArgs& a) {
                 "--resume %s --set train.epochs=N)\n", out.c_str(), out.c_str());
     return 0;
   }
-  safetensors::write_file_atomically(out + "/config.yaml", dump_config(cfg));
+  safetensors::write_file_atomically(out + "/config.yaml", distill::dump_config(cfg));
   start["dataset"] = trainer->data().dataset;
   if (!trainer->data().note.empty()) start["note"] = trainer->data().note;
   safetensors::write_file_atomically(out + "/run.json", append_start(out, start).dump(2) + "\n");

@@ -19,8 +19,4 @@ Command add_models(CLI::App& app);
 Command add_info(CLI::App& app);
 Command add_plot(CLI::App& app);
 
-// "auto" -> cuda when a GPU is usable, else cpu; otherwise Device::parse with a clear error
-// when CUDA is asked for but unavailable.
-Device resolve_device(const std::string& spec);
-
 }  // namespace cohort::cli

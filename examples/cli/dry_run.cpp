@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "distill/data_setup.h"
-#include "examples/cli/config_yaml.h"
+#include "distill/config_yaml.h"
 #include "layers/models/registry.h"
 
 namespace cohort::cli {
@@ -22,7 +22,7 @@ void print_model(const std::string& role, const std::string& name, const std::st
 }  // namespace
 
 int print_dry_run(const distill::RunConfig& cfg, Device device) {
-  std::printf("# resolved config\n%s\n", dump_config(cfg).c_str());
+  std::printf("# resolved config\n%s\n", distill::dump_config(cfg).c_str());
   // The data decides the classifier width and input channels; the loaders start no workers yet.
   distill::RunData data = distill::make_run_data(cfg, Device::cpu());
   std::printf("data: %s, %lld training and %lld test images of %lldx%lldx%lld, %lld classes (%lld steps/epoch)\n",

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "examples/cli/config_yaml.h"
+#include "distill/config_yaml.h"
 
 namespace cohort::cli {
 
@@ -14,7 +14,7 @@ distill::RunConfig read_run_config(const std::string& dir) {
   const std::string path = dir + "/config.yaml";
   if (!fs::exists(path))
     throw IOError(fmt::format("'{}' is not a run directory: it has no config.yaml", dir));
-  return load_config(path, {});
+  return distill::load_config(path, {});
 }
 
 std::string run_dataset(const std::string& dir, const distill::RunConfig& cfg) {

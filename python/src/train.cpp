@@ -20,9 +20,10 @@
 #include <nanobind/stl/vector.h>
 
 #include "bindings.h"
-#include "core/backend.h"
 #include "core/safetensors.h"
 #include "distill/config_fields.h"
+#include "distill/config_yaml.h"
+#include "distill/device.h"
 #include "distill/strategy_registry.h"
 #include "distill/trainer.h"
 
@@ -40,20 +41,13 @@ distill::RunConfig make_config(const Settings& settings) {
   try {
     distill::RunConfig cfg;
     for (const auto& [key, value] : settings) distill::set_config_value(cfg, key, value);
-    for (size_t i = 0; i < cfg.networks.size(); ++i)
-      if (cfg.networks[i].name.empty()) cfg.networks[i].name = fmt::format("{}_{}", cfg.networks[i].model, i);
-    cfg.validate();
+    distill::finish_config(cfg);
     return cfg;
   } catch (const ValueError&) {
     throw;
   } catch (const Error& e) {
     throw ValueError(e.what());
   }
-}
-
-Device resolve_device(const std::string& spec) {
-  if (spec == "auto") return backend::cuda_available() ? Device::cuda(0) : Device::cpu();
-  return Device::parse(spec);
 }
 
 nb::dict summary_row(const distill::SummaryRow& row) {
@@ -73,7 +67,7 @@ nb::dict train(const Settings& settings, const std::string& out_dir, nb::object 
   std::filesystem::create_directories(out);
   distill::TrainerOptions options;
   options.out_dir = out;
-  options.device = resolve_device(cfg.device);
+  // No device here: the trainer resolves the config's (distill/device.h).
   options.print = [progress](const std::string& line) {
     nb::gil_scoped_acquire locked;
     if (progress.is_none()) nb::print(line.c_str());
@@ -87,16 +81,18 @@ nb::dict train(const Settings& settings, const std::string& out_dir, nb::object 
     if (PyErr_CheckSignals() != 0) throw nb::python_error();
   };
   distill::TrainResult result;
+  std::string device;
   {
     nb::gil_scoped_release unlocked;
     distill::Trainer trainer(cfg, options);
+    device = trainer.device().str();
     result = trainer.run();
   }
   nb::list summary;
   for (const auto& row : result.summary) summary.append(summary_row(row));
   nb::dict d;
   d["out_dir"] = out;
-  d["device"] = options.device.str();
+  d["device"] = device;
   d["summary"] = summary;
   d["ensemble_best_top1"] = result.ensemble_best_top1;
   d["stopped_on_nan"] = result.stopped_on_nan;
@@ -134,7 +130,7 @@ void bind_strategy(nb::module_& m) {
       .def("__init__", [](PyStrategy* self, const Settings& settings, int64_t num_classes,
                           int64_t in_channels) {
              distill::RunConfig cfg = make_config(settings);
-             Device device = resolve_device(cfg.device);
+             Device device = distill::resolve_device(cfg.device);
              auto strategy = distill::make_strategy(cfg, num_classes, in_channels, device);
              new (self) PyStrategy{std::move(cfg), std::move(strategy)};
            }, nb::arg("settings"), nb::arg("num_classes"), nb::arg("in_channels"))

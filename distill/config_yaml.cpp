@@ -1,4 +1,4 @@
-#include "examples/cli/config_yaml.h"
+#include "distill/config_yaml.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -8,7 +8,7 @@
 #include "distill/config_error.h"
 #include "distill/config_fields.h"
 
-namespace cohort::cli {
+namespace cohort::distill {
 
 namespace {
 
@@ -36,7 +36,7 @@ class Origins {
 // expected, a key given twice and an empty value are errors.
 class YamlApplier {
  public:
-  YamlApplier(distill::RunConfig& cfg, const std::string& path, Origins& origins)
+  YamlApplier(RunConfig& cfg, const std::string& path, Origins& origins)
       : cfg_(cfg), path_(path), origins_(origins) {}
 
   void apply(const YAML::Node& node, const std::string& key) {
@@ -50,7 +50,7 @@ class YamlApplier {
           const int line = kv.first.Mark().line + 1;
           if (auto [it, fresh] = seen.emplace(name, line); !fresh) {
             origins_.note(child, fmt::format("{}:{}", path_, line));
-            distill::config_fail(child, "'{}' is given twice (first on line {}); keep one", child, it->second);
+            config_fail(child, "'{}' is given twice (first on line {}); keep one", child, it->second);
           }
           apply(kv.second, child);
         }
@@ -60,12 +60,12 @@ class YamlApplier {
         if (key == "networks") return apply_networks(node);
         return apply_list(node, key);
       case YAML::NodeType::Scalar:
-        distill::set_config_value(cfg_, key, node.as<std::string>());
+        set_config_value(cfg_, key, node.as<std::string>());
         return;
       case YAML::NodeType::Null:
-        distill::config_fail(key, "'{}' has no value", key.empty() ? "<document>" : key);
+        config_fail(key, "'{}' has no value", key.empty() ? "<document>" : key);
       default:
-        distill::config_fail(key, "'{}' has an unsupported YAML node", key);
+        config_fail(key, "'{}' has an unsupported YAML node", key);
     }
   }
 
@@ -75,27 +75,27 @@ class YamlApplier {
       const std::string key = fmt::format("networks.{}", i);
       origins_.note(key, fmt::format("{}:{}", path_, node[i].Mark().line + 1));
       // `- resnet32` is short for `- {model: resnet32}`.
-      if (node[i].IsScalar()) distill::set_config_value(cfg_, key + ".model", node[i].as<std::string>());
+      if (node[i].IsScalar()) set_config_value(cfg_, key + ".model", node[i].as<std::string>());
       else if (node[i].IsMap()) apply(node[i], key);
-      else distill::config_fail(key, "'{}' must be a model name or a mapping (model, name, weights)", key);
+      else config_fail(key, "'{}' must be a model name or a mapping (model, name, weights)", key);
     }
   }
 
   void apply_list(const YAML::Node& node, const std::string& key) {
     std::vector<std::string> items;
     for (const auto& item : node) {
-      if (!item.IsScalar()) distill::config_fail(key, "'{}' must be a list of scalars", key);
+      if (!item.IsScalar()) config_fail(key, "'{}' must be a list of scalars", key);
       items.push_back(item.as<std::string>());
     }
-    distill::set_config_list(cfg_, key, items);
+    set_config_list(cfg_, key, items);
   }
 
-  distill::RunConfig& cfg_;
+  RunConfig& cfg_;
   const std::string& path_;
   Origins& origins_;
 };
 
-void apply_overrides(distill::RunConfig& cfg, const std::vector<std::string>& overrides, Origins& origins) {
+void apply_overrides(RunConfig& cfg, const std::vector<std::string>& overrides, Origins& origins) {
   for (const std::string& o : overrides) {
     size_t eq = o.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -103,23 +103,29 @@ void apply_overrides(distill::RunConfig& cfg, const std::vector<std::string>& ov
     const std::string key = o.substr(0, eq);
     origins.note(key, "--set " + o);
     // YAML list syntax works on the command line too: --set schedule.milestones=[60,120]
-    distill::set_config_value(cfg, key, o.substr(eq + 1));
+    set_config_value(cfg, key, o.substr(eq + 1));
   }
 }
 
 }  // namespace
 
-void apply_overrides(distill::RunConfig& cfg, const std::vector<std::string>& overrides) {
+void finish_config(RunConfig& cfg) {
+  for (size_t i = 0; i < cfg.networks.size(); ++i)
+    if (cfg.networks[i].name.empty()) cfg.networks[i].name = fmt::format("{}_{}", cfg.networks[i].model, i);
+  cfg.validate();
+}
+
+void apply_overrides(RunConfig& cfg, const std::vector<std::string>& overrides) {
   Origins origins;
   try {
     apply_overrides(cfg, overrides, origins);
-  } catch (const distill::ConfigError& e) {
+  } catch (const ConfigError& e) {
     throw ValueError(fmt::format("{}: {}", origins.of(e.key(), "--set"), e.what()));
   }
 }
 
-distill::RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  distill::RunConfig cfg;
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  RunConfig cfg;
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -136,21 +142,18 @@ distill::RunConfig load_config(const std::string& path, const std::vector<std::s
       YamlApplier(cfg, path, origins).apply(root, "");
     }
     apply_overrides(cfg, overrides, origins);
-    for (size_t i = 0; i < cfg.networks.size(); ++i)
-      if (cfg.networks[i].name.empty())
-        cfg.networks[i].name = fmt::format("{}_{}", cfg.networks[i].model, i);
-    cfg.validate();
-  } catch (const distill::ConfigError& e) {
+    finish_config(cfg);
+  } catch (const ConfigError& e) {
     throw ValueError(fmt::format("{}: {}", origins.of(e.key(), path), e.what()));
   }
   return cfg;
 }
 
-std::string dump_config(distill::RunConfig cfg) {
+std::string dump_config(RunConfig cfg) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   // Emit the flat table as nested maps; keys come grouped by section in table order.
-  std::vector<distill::ConfigField> fields = distill::config_fields(cfg);
+  std::vector<ConfigField> fields = config_fields(cfg);
   std::string open_section;
   int open_network = -1;
   auto close_network = [&] {
@@ -200,4 +203,4 @@ std::string dump_config(distill::RunConfig cfg) {
   return std::string(out.c_str()) + "\n";
 }
 
-}  // namespace cohort::cli
+}  // namespace cohort::distill
