@@ -1,90 +1,47 @@
 // kd: Hinton, Vinyals, Dean, "Distilling the knowledge in a neural network" (2015).
-#include "core/autograd.h"
-#include "core/ops/elementwise.h"
-#include "core/ops/losses.h"
-#include "distill/strategies.h"
+// A fixed teacher (eval mode, no gradient); each student minimises α·CE(z_s, y) + β·kd_kl(z_s, z_t, T)
+// (kd_kl carries the T² factor). Without teacher weights, stage 0 first trains the teacher with CE
+// for strategy.teacher_epochs.
 #include "distill/strategy_common.h"
+#include "distill/strategy_registry.h"
 
 namespace cohort::distill {
 
-KdStrategy::KdStrategy(const RunConfig& cfg, std::vector<Network> students, Network teacher)
-    : cfg_(cfg), students_(std::move(students)), teacher_(std::move(teacher)),
-      train_teacher_(cfg.strategy.teacher_weights.empty()) {
-  if (train_teacher_)
-    COHORT_CHECK(cfg.strategy.teacher_epochs > 0,
-                 "{}: give 'strategy.teacher_weights' or 'strategy.teacher_epochs' > 0 to train the "
-                 "teacher first", cfg.strategy.name);
-}
+namespace {
 
-std::vector<StageSpec> KdStrategy::stages() const {
-  std::vector<StageSpec> s;
-  if (train_teacher_) s.push_back({"teacher", cfg_.strategy.teacher_epochs, false});
-  s.push_back(main_stage(cfg_, "kd"));
-  return s;
-}
-
-void KdStrategy::begin_stage(size_t index, const StageContext& ctx) {
-  stage_ = index;
-  StageSpec spec = stages()[index];
-  if (teacher_stage()) {
-    start_training(teacher_, cfg_, spec, ctx);
-    return;
+struct KdOptions : OptionsOf<KdOptions> {
+  TeacherOptions teacher;
+  double temperature = 1.0;
+  double ce_weight = 1.0;  // α
+  double kd_weight = 1.0;  // β (multiplies T²·KL)
+  void bind(OptionBinder& b) override {
+    teacher.bind(b);
+    b.add("temperature", temperature, Bound::positive);
+    b.add("ce_weight", ce_weight);
+    b.add("kd_weight", kd_weight);
   }
-  stop_training(teacher_);
-  for (Network& n : students_) start_training(n, cfg_, spec, ctx);
-}
+  void validate(const RunConfig&) const override { teacher.validate("kd"); }
+  const TeacherOptions* teacher_options() const override { return &teacher; }
+};
 
-StepLosses KdStrategy::step_teacher(const data::Batch& batch) {
-  teacher_.model->train();
-  Tensor z = teacher_.model->forward(batch.images);
-  Tensor ce = ops::cross_entropy(z, batch.labels);
-  minimise(teacher_, ce);
-  return {{ce.detach()}, {Tensor()}, {ce.detach()}, {z.detach()}};
-}
-
-StepLosses KdStrategy::step_kd(const data::Batch& batch) {
-  const StrategyConfig& s = cfg_.strategy;
-  Tensor teacher_logits;
-  {
-    NoGradGuard no_grad;  // the teacher is fixed: eval mode, no graph
-    teacher_.model->eval();
-    teacher_logits = teacher_.model->forward(batch.images);
+class KdStrategy : public Strategy {
+ public:
+  KdStrategy(const RunConfig& cfg, Roster roster)
+      : Strategy(cfg, std::move(roster)), opts_(cfg.strategy.options<KdOptions>()) {
+    add_teacher_stage(opts_.teacher);
+    add_stage({.spec = main_stage(cfg_, "kd"), .step = [this](const data::Batch& b) {
+                 return kd_step(b, {opts_.temperature, opts_.ce_weight, opts_.kd_weight});
+               }});
   }
-  StepLosses out;
-  const double beta = kd_weight();
-  for (Network& n : students_) {
-    n.model->train();
-    Tensor z = n.model->forward(batch.images);
-    Tensor ce = ops::cross_entropy(z, batch.labels);
-    Tensor kd = ops::kd_kl(z, teacher_logits, s.temperature);
-    Tensor total = ops::add(ops::mul(ce, s.ce_weight), ops::mul(kd, beta));
-    minimise(n, total);
-    out.ce.push_back(ce.detach());
-    out.transfer.push_back(kd.detach());
-    out.total.push_back(total.detach());
-    out.logits.push_back(z.detach());
-  }
-  return out;
-}
 
-StepLosses KdStrategy::step(const data::Batch& batch) {
-  return teacher_stage() ? step_teacher(batch) : step_kd(batch);
-}
+ private:
+  KdOptions opts_;
+};
 
-std::vector<Network*> KdStrategy::trained() {
-  if (teacher_stage()) return {&teacher_};
-  std::vector<Network*> v;
-  for (Network& n : students_) v.push_back(&n);
-  return v;
-}
+}  // namespace
 
-std::vector<Network*> KdStrategy::evaluated() { return trained(); }
-
-std::vector<std::pair<std::string, NamedTensors>> KdStrategy::checkpointed() {
-  std::vector<std::pair<std::string, NamedTensors>> parts;
-  for (Network& n : students_) parts.emplace_back(n.name, n.model->state_dict());
-  parts.emplace_back(teacher_.name, teacher_.model->state_dict());
-  return parts;
+StrategyEntry kd_strategy_entry() {
+  return strategy_entry<KdStrategy, KdOptions>("kd", "knowledge distillation from a fixed teacher (Hinton et al.)");
 }
 
 }  // namespace cohort::distill

@@ -12,6 +12,7 @@
 #include "layers/weights.h"
 #include "distill/metrics.h"
 #include "distill/metrics_rewind.h"
+#include "distill/strategy_registry.h"
 #include "optim/checkpoint.h"
 
 namespace cohort::distill {
