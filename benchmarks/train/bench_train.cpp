@@ -45,7 +45,7 @@ struct Row {
   std::string stage;       // the stage to time (kd: "kd", fsp: stage 1 "fsp")
 };
 
-// The rows of the throughput table (issue: training throughput side by side with PyTorch).
+// The rows of the throughput table: training throughput side by side with PyTorch.
 const std::vector<Row>& rows() {
   static const std::vector<Row> r = {
       {"independent-resnet32", "independent", {"resnet32"}, "", ""},
