@@ -12,7 +12,8 @@
 // Training can have several stages (e.g. FSP: stage 1 minimises the FSP loss only, stage 2
 // trains with cross-entropy from the stage-1 weights; KD with no teacher weights: stage 0 trains
 // the teacher first). Each stage has a length in epochs or iterations. Stage names are written
-// into metrics.jsonl and checkpoints: keep them when changing a strategy.
+// into metrics.jsonl and checkpoints hold the stage's index: keep both when changing a strategy,
+// or checkpoints written before the change resume into the wrong stage.
 #pragma once
 
 #include <functional>
