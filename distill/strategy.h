@@ -73,6 +73,14 @@ class Strategy {
   // Every tensor a checkpoint must hold besides optimiser state, as (part name, live tensors):
   // each network's state_dict, FitNet regressors, ... Restoring copies into these handles.
   virtual std::vector<std::pair<std::string, NamedTensors>> checkpointed() = 0;
+  // Evaluation: the logits of every evaluated() network on `images`, in that order (the trainer
+  // has put them in eval mode, without a graph). Distributed strategies (distributed/) compute
+  // their own networks' and gather the others'.
+  virtual std::vector<Tensor> predict(const Tensor& images);
+  // Before a checkpoint or the final weights are written: makes this process's copy of every
+  // network (weights, buffers, optimiser state) current. Only distributed strategies have
+  // anything to do (their networks train on other ranks); a collective there.
+  virtual void synchronise() {}
   // Scalar state beyond weights and optimisers (step counters, generator offsets).
   virtual nlohmann::json state() const { return nlohmann::json::object(); }
   virtual void load_state(const nlohmann::json&) {}

@@ -12,6 +12,7 @@
 #include "layers/weights.h"
 #include "distill/metrics.h"
 #include "distill/metrics_rewind.h"
+#include "distributed/cohort_strategy.h"
 #include "optim/checkpoint.h"
 
 namespace cohort::distill {
@@ -31,13 +32,16 @@ Trainer::Trainer(RunConfig cfg, TrainerOptions options)
   cfg_.validate();
   data_ = make_run_data(cfg_, options_.device);
   if (!data_.note.empty()) say("note: " + data_.note);
-  strategy_ = make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
+  strategy_ = distributed() ? dist::make_distributed_strategy(cfg_, data_.num_classes, data_.channels,
+                                                              options_.device, options_.comm)
+                            : make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
   // metrics.jsonl is opened by run(): building a trainer writes nothing.
 }
 
 Trainer::~Trainer() = default;
 
 void Trainer::say(const std::string& line) const {
+  if (!writer()) return;
   if (options_.print) options_.print(line);
   else std::printf("%s\n", line.c_str()), std::fflush(stdout);
 }
@@ -51,11 +55,10 @@ EvalReport Trainer::evaluate() {
   for (Network* n : nets) n->model->eval();
   auto it = data_.test->epoch(0);
   while (auto batch = it.next()) {
-    std::vector<Tensor> logits;
+    const std::vector<Tensor> logits = strategy_->predict(batch->images);
     for (size_t k = 0; k < nets.size(); ++k) {
-      logits.push_back(nets[k]->model->forward(batch->images));
-      meters[k].add(logits.back(), batch->labels);
-      loss_sum[k] += ops::cross_entropy(logits.back(), batch->labels).item() * static_cast<double>(batch->labels.size(0));
+      meters[k].add(logits[k], batch->labels);
+      loss_sum[k] += ops::cross_entropy(logits[k], batch->labels).item() * static_cast<double>(batch->labels.size(0));
     }
     if (nets.size() > 1) ensemble.add(ensemble_log_probs(logits), batch->labels);
   }
@@ -71,6 +74,8 @@ EvalReport Trainer::evaluate() {
 }
 
 void Trainer::save_checkpoint(const Position& pos) {
+  strategy_->synchronise();  // every rank: the owners' networks to the writer
+  if (!writer()) return;
   optim::CheckpointParts parts;
   std::vector<std::string> part_names;
   for (auto& [name, tensors] : strategy_->checkpointed()) {
@@ -186,11 +191,11 @@ TrainResult Trainer::run() {
     pos = load_checkpoint();
     resumed = true;
     // The records after the checkpoint (a killed partial epoch) are redone by this run.
-    rewind_metrics(options_.out_dir + "/metrics.jsonl", pos.global_step);
+    if (writer()) rewind_metrics(options_.out_dir + "/metrics.jsonl", pos.global_step);
     say(fmt::format("resumed from {} at stage '{}', epoch {}, step {}", checkpoint_path(),
                     stages[pos.stage].name, pos.epoch + 1, pos.global_step));
   }
-  log_ = std::make_unique<MetricsLog>(options_.out_dir, options_.resume);
+  if (writer()) log_ = std::make_unique<MetricsLog>(options_.out_dir, options_.resume);
 
   int64_t epochs_this_run = 0;
   for (; pos.stage < stages.size(); ++pos.stage) {
@@ -246,7 +251,7 @@ TrainResult Trainer::run() {
                 "checkpoint ({}) is kept", nets[k]->name, v, stage.name, pos.epoch + 1, pos.global_step,
                 std::filesystem::exists(checkpoint_path()) ? checkpoint_path() : "none yet");
             say("error: " + result.message);
-            log_->write({{"type", "error"}, {"step", pos.global_step}, {"message", result.message}});
+            record({{"type", "error"}, {"step", pos.global_step}, {"message", result.message}});
             return result;
           }
           totals.push_back(v);
@@ -270,7 +275,7 @@ TrainResult Trainer::run() {
           accuracy += fmt::format(" {} {:.1f}%", nets[k]->name, train_acc[k].top1_pct());
           rec["train_top1"][nets[k]->name] = train_acc[k].top1_pct();
         }
-        log_->write(rec);
+        record(rec);
         say(fmt::format("[{}] epoch {}/{} step {}/{} loss{} | lr {:.4g} |{} | {:.0f} img/s | elapsed {} | "
                         "ETA {} (run)", stage.name, pos.epoch + 1, epochs, pos.stage_step, total_steps, parts,
                         nets.front()->scheduler->get_lr().front(),
@@ -307,7 +312,7 @@ TrainResult Trainer::run() {
           line += fmt::format(" | ensemble {:.2f}%", report.ensemble.top1);
           if (last_stage) ensemble_best_ = std::max(ensemble_best_, report.ensemble.top1);
         }
-        log_->write(rec);
+        record(rec);
         say(line);
         result.final_eval = report;
       }
@@ -360,11 +365,13 @@ TrainResult Trainer::run() {
     summary.push_back({{"network", r.network}, {"parameters", r.parameters}, {"best_top1", r.best_top1},
                        {"best_epoch", r.best_epoch}, {"final_top1", r.final_top1}, {"final_top5", r.final_top5},
                        {"final_entropy", r.final_entropy}});
-  log_->write({{"type", "summary"}, {"step", pos.global_step}, {"networks", summary},
+  record({{"type", "summary"}, {"step", pos.global_step}, {"networks", summary},
                {"ensemble_best_top1", ensemble_best_}, {"wall_time_s", elapsed_s()}});
   // Each network's final weights on their own (PyTorch-compatible names): for `cohort eval`, as a
   // KD/FSP teacher (`strategy.teacher_weights`) or for loading in PyTorch. Written atomically.
-  for (Network* n : final_nets) nn::save_weights(*n->model, options_.out_dir + "/" + n->name + ".safetensors");
+  strategy_->synchronise();
+  if (writer())
+    for (Network* n : final_nets) nn::save_weights(*n->model, options_.out_dir + "/" + n->name + ".safetensors");
   return result;
 }
 

@@ -23,6 +23,7 @@
 #include "distill/data_setup.h"
 #include "distill/run_log.h"
 #include "distill/strategy.h"
+#include "distributed/communicator.h"
 
 namespace cohort::distill {
 
@@ -37,6 +38,10 @@ struct TrainerOptions {
   // Called after every training step; an exception it throws ends the run there (the last
   // checkpoint, written atomically, stays valid). The Python binding checks Ctrl-C here.
   std::function<void()> after_step = nullptr;
+  // The run's ranks (distributed/connect.h); null or one rank: a single process. Over several
+  // ranks the strategy is distributed (cohort placement) and rank 0 alone prints and writes
+  // metrics, checkpoints and weights; every rank reads a checkpoint to resume.
+  std::shared_ptr<dist::Communicator> comm = nullptr;
 };
 
 struct NetworkEval {
@@ -84,6 +89,9 @@ class Trainer {
   bool past_end(const Position& pos) const;
   static Position read_position(const nlohmann::json& extra, const std::string& path);
   void say(const std::string& line) const;
+  bool distributed() const { return options_.comm && options_.comm->size() > 1; }
+  bool writer() const { return !options_.comm || options_.comm->rank() == 0; }
+  void record(const nlohmann::json& rec) { if (log_) log_->write(rec); }
 
   RunConfig cfg_;
   TrainerOptions options_;

@@ -1,0 +1,72 @@
+// Cohort placement over ranks: the `dml` and `independent` strategies with each network trained
+// by one rank (distributed/placement.h) — docs/distributed.md.
+//
+// Every rank builds every network (same seeds, so the same initial weights) but trains only its
+// own; the others are replicas that only a synchronise() (before checkpoints and the final
+// weights) brings up to date. Per step, on the batch every rank loads (same loader order):
+//   sync:        each rank runs its networks forward; one all-gather of the logits [B, C] per
+//                network; each rank computes its networks' mimicry terms with the fused cohort
+//                op (ops::dml_mimicry) against the gathered peers (detached), backward, step.
+//   sequential:  Algorithm 1 — the same forwards and all-gather, then for k = 1..K in order the
+//                owner of k steps it against the current predictions, re-predicts it and
+//                broadcasts the new prediction before network k+1's step.
+//   independent: each rank steps its networks on cross-entropy; no logits are exchanged.
+// Then one small all-gather of the step's losses (CE, transfer, total per network), so every
+// rank logs, checks for NaN and stops the same way. The values are bit-identical to a
+// single-process run with the same seed: the same ops on the same inputs in the same order.
+#pragma once
+
+#include <array>
+#include <memory>
+
+#include "distill/strategy.h"
+#include "distributed/communicator.h"
+#include "distributed/placement.h"
+
+namespace cohort::dist {
+
+class CohortStrategy : public distill::Strategy {
+ public:
+  CohortStrategy(const distill::RunConfig& cfg, std::vector<distill::Network> nets,
+                 std::shared_ptr<Communicator> comm);
+  std::string name() const override { return cfg_.strategy.name; }
+  std::vector<distill::StageSpec> stages() const override;
+  void begin_stage(size_t index, const distill::StageContext& ctx) override;
+  distill::StepLosses step(const data::Batch& batch) override;
+  std::vector<distill::Network*> trained() override;
+  std::vector<distill::Network*> evaluated() override { return trained(); }
+  std::vector<std::pair<std::string, NamedTensors>> checkpointed() override;
+  std::vector<Tensor> predict(const Tensor& images) override;
+  void synchronise() override;
+
+  const Placement& placement() const { return placement_; }
+
+ private:
+  bool mine(size_t k) const { return placement_.owner[k] == comm_->rank(); }
+  std::vector<int> parts_per_rank() const;
+  // Every network's logits (this rank's live, the others gathered) in network order.
+  std::vector<Tensor> gather_logits(const std::vector<Tensor>& logits);
+  distill::StepLosses step_mutual_sync(const data::Batch& batch, const Tensor& labels, bool any_labelled);
+  distill::StepLosses step_mutual_sequential(const data::Batch& batch, const Tensor& labels, bool any_labelled);
+  distill::StepLosses step_independent(const data::Batch& batch);
+  // Fills in the other ranks' losses: `parts` holds (ce, transfer, total) of this rank's networks.
+  distill::StepLosses gather_losses(std::vector<std::array<Tensor, 3>> parts, std::vector<Tensor> logits,
+                                    bool has_ce, bool has_transfer);
+
+  distill::RunConfig cfg_;
+  std::vector<distill::Network> nets_;
+  std::shared_ptr<Communicator> comm_;
+  Placement placement_;
+};
+
+// Whether `cfg` can run over `ranks` > 1 ranks: a ConsistentError (the same on every rank) for
+// strategies without a distributed form and for fewer networks than ranks.
+void check_distributable(const distill::RunConfig& cfg, int ranks);
+
+// The strategy of a run over comm->size() > 1 ranks; a ConsistentError for strategies without
+// a distributed form and for impossible placements.
+std::unique_ptr<distill::Strategy> make_distributed_strategy(const distill::RunConfig& cfg, int64_t num_classes,
+                                                             int64_t in_channels, Device device,
+                                                             std::shared_ptr<Communicator> comm);
+
+}  // namespace cohort::dist
