@@ -175,6 +175,8 @@ std::vector<ConfigField> config_fields(RunConfig& c) {
   t.add("distributed.backend", x.backend);
   t.add("distributed.placement", x.placement);
   t.add("distributed.timeout_s", x.timeout_s);
+  t.add("distributed.data_parallel", x.data_parallel);
+  t.add("distributed.bucket_mb", x.bucket_mb);
   return t.fields;
 }
 

@@ -130,6 +130,8 @@ void RunConfig::validate() const {
   check_one_of("distributed.placement", distributed.placement, {"block", "round_robin"});
   require(distributed.timeout_s > 0.0, "distributed.timeout_s", "'distributed.timeout_s' must be > 0, got {}",
           distributed.timeout_s);
+  require(distributed.bucket_mb > 0.0, "distributed.bucket_mb", "'distributed.bucket_mb' must be > 0, got {}",
+          distributed.bucket_mb);
 }
 
 }  // namespace cohort::distill

@@ -99,6 +99,8 @@ struct DistributedConfig {
   std::string backend = "auto";     // auto | mpi | nccl | none (none: one process even under mpirun)
   std::string placement = "block";  // block | round_robin: how the cohort's networks spread over ranks
   double timeout_s = 300.0;         // a collective waiting longer for a peer fails the run
+  bool data_parallel = false;       // every rank holds every network and takes a share of each batch
+  double bucket_mb = 25.0;          // data parallelism: gradients all-reduced in buckets of this size
 };
 
 struct RunConfig {

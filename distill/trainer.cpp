@@ -13,6 +13,7 @@
 #include "distill/metrics.h"
 #include "distill/metrics_rewind.h"
 #include "distributed/cohort_strategy.h"
+#include "distributed/data_parallel.h"
 #include "optim/checkpoint.h"
 
 namespace cohort::distill {
@@ -32,9 +33,15 @@ Trainer::Trainer(RunConfig cfg, TrainerOptions options)
   cfg_.validate();
   data_ = make_run_data(cfg_, options_.device);
   if (!data_.note.empty()) say("note: " + data_.note);
-  strategy_ = distributed() ? dist::make_distributed_strategy(cfg_, data_.num_classes, data_.channels,
-                                                              options_.device, options_.comm)
-                            : make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
+  if (!distributed())
+    strategy_ = make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
+  else if (cfg_.distributed.data_parallel)
+    strategy_ = std::make_unique<dist::DataParallelStrategy>(
+        make_strategy(cfg_, data_.num_classes, data_.channels, options_.device), options_.comm,
+        static_cast<size_t>(cfg_.distributed.bucket_mb * 1024 * 1024));
+  else
+    strategy_ = dist::make_distributed_strategy(cfg_, data_.num_classes, data_.channels, options_.device,
+                                                options_.comm);
   // metrics.jsonl is opened by run(): building a trainer writes nothing.
 }
 

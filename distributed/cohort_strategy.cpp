@@ -8,6 +8,7 @@
 #include "distill/bn_state.h"
 #include "distill/strategy_common.h"
 #include "distributed/exchange.h"
+#include "distributed/network_sync.h"
 
 namespace cohort::dist {
 
@@ -221,40 +222,23 @@ std::vector<Tensor> CohortStrategy::predict(const Tensor& images) {
 }
 
 void CohortStrategy::synchronise() {
-  for (size_t k = 0; k < nets_.size(); ++k) {
-    const int owner = placement_.owner[k];
-    for (auto& [name, t] : nets_[k].model->state_dict()) broadcast_tensor(*comm_, t, owner);
-    optim::Optimizer* opt = nets_[k].optimizer.get();
-    if (!opt) continue;
-    // The owner's optimiser state: its layout first (names, shapes, dtypes, scalars), then the
-    // buffers one by one; the replicas load it.
-    optim::OptimizerState state;
-    std::string header;
-    if (mine(k)) {
-      state = opt->state_dict();
-      nlohmann::json h = {{"meta", state.meta}, {"tensors", nlohmann::json::array()}};
-      for (const auto& [name, t] : state.tensors)
-        h["tensors"].push_back({{"name", name}, {"shape", t.shape()}, {"dtype", static_cast<int>(t.dtype())}});
-      header = h.dump();
-    }
-    const nlohmann::json h = nlohmann::json::parse(comm_->broadcast_bytes(header, owner));
-    if (!mine(k)) {
-      state.meta = h.at("meta");
-      for (const auto& t : h.at("tensors"))
-        state.tensors[t.at("name").get<std::string>()] =
-            Tensor::empty(t.at("shape").get<Shape>(), static_cast<DType>(t.at("dtype").get<int>()));
-    }
-    for (auto& [name, t] : state.tensors) broadcast_tensor(*comm_, t, owner);
-    if (!mine(k)) opt->load_state_dict(state);
-  }
+  for (size_t k = 0; k < nets_.size(); ++k) broadcast_network(*comm_, nets_[k], placement_.owner[k]);
 }
 
 void check_distributable(const distill::RunConfig& cfg, int ranks) {
   const std::string& name = cfg.strategy.name;
+  if (cfg.distributed.data_parallel) {
+    // A rank's share of a semi-supervised batch may hold no labelled row: its mean CE would not
+    // be its share of the global mean.
+    if (cfg.data.labelled_fraction < 1.0)
+      throw ConsistentError("distributed: data parallelism needs data.labelled_fraction = 1 (a rank's rows may "
+                            "hold no labelled sample)");
+    return;
+  }
   if (name != "dml" && name != "independent")
     throw ConsistentError(fmt::format(
-        "distributed: strategy '{}' runs in one process only; over {} ranks, cohort placement is implemented for "
-        "dml and independent (run it without mpirun)", name, ranks));
+        "distributed: strategy '{}' has no cohort placement over {} ranks (dml and independent have); set "
+        "distributed.data_parallel: true to split its batches over the ranks instead", name, ranks));
   place_networks(static_cast<int>(cfg.networks.size()), ranks, cfg.distributed.placement);
 }
 

@@ -9,7 +9,8 @@ Placement place_networks(int networks, int ranks, const std::string& scheme) {
   if (networks < ranks)
     throw ConsistentError(fmt::format(
         "distributed: {} ranks but the cohort has {} network(s): cohort placement gives every rank at least one "
-        "network, so start at most {} rank(s) (mpirun -np {})", ranks, networks, networks, networks));
+        "network, so start at most {} rank(s) (mpirun -np {}), or set distributed.data_parallel: true to split "
+        "each batch over the ranks instead", ranks, networks, networks, networks));
   COHORT_CHECK(scheme == "block" || scheme == "round_robin",
                "distributed.placement must be block|round_robin, got '{}'", scheme);
   Placement p;

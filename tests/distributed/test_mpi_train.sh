@@ -82,8 +82,23 @@ check "no run directory for a refused placement" -- test ! -e "$tmp/bad.ranks/me
   -np 1 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/bad.cfg" > "$tmp/bad.cfg.log" 2>&1
 check "both ranks name the differing config line" -- \
   test "$(lines "error: distributed: rank 1's resolved config differs from rank 0's (line [0-9]*: '  lr: 0.05' vs '  lr: 0.1')" "$tmp/bad.cfg.log")" -eq 2
-expect nonzero "strategy 'kd' runs in one process only" -- "${mpi[@]}" -np 2 "$cohort" train --config "$tmp/c.yaml" \
+expect nonzero "strategy 'kd' has no cohort placement over 2 ranks" -- "${mpi[@]}" -np 2 "$cohort" train --config "$tmp/c.yaml" \
   --out "$tmp/bad.kd" --set strategy.name=kd --set strategy.teacher_model=cnn-small
+
+# 2b. Data parallelism of one network and of a DML pair: runs to the end, rank 0 writes, and is
+# deterministic (two runs give the same bits). Its agreement with one process is checked where it
+# is exact, on the gradients of a network without BatchNorm (tests/mpi/mpi_data_parallel.cpp):
+# with BatchNorm each rank normalises its own rows, as PyTorch's DDP does.
+dp=(--set distributed.data_parallel=true)
+for run in dp.one.a dp.one.b; do
+  expect 0 "best top-1" -- "${mpi[@]}" -np 2 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/$run" "${dp[@]}" \
+    --set strategy.name=independent
+done
+check "data-parallel runs are deterministic" -- same_run "$tmp/dp.one.a" "$tmp/dp.one.b"
+expect 0 "ensemble of 2 networks" -- "${mpi[@]}" -np 3 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/dp.dml" "${dp[@]}" \
+  --set strategy.update=sequential
+expect nonzero "data parallelism needs data.labelled_fraction = 1" -- "${mpi[@]}" -np 2 "$cohort" train \
+  --config "$tmp/c.yaml" --out "$tmp/dp.bad" "${dp[@]}" --set data.labelled_fraction=0.5
 
 # 3. A stopped rank: the other fails with the collective timeout, the job ends; --resume under
 # mpirun then continues from the last checkpoint to the same bits as an uninterrupted run.
