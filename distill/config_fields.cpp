@@ -1,56 +1,16 @@
 #include "distill/config_fields.h"
 
-#include <charconv>
-#include <cmath>
-#include <sstream>
-#include <stdexcept>
+#include <algorithm>
+#include <map>
+#include <memory>
 
 #include "distill/config_error.h"
+#include "distill/config_parse.h"
+#include "distill/strategy_registry.h"
 
 namespace cohort::distill {
 
 namespace {
-
-int64_t parse_int(const std::string& key, const std::string& v) {
-  int64_t out = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size()) config_fail(key, "'{}' expects an integer, got '{}'", key, v);
-  return out;
-}
-
-double parse_float(const std::string& key, const std::string& v) {
-  try {
-    size_t used = 0;
-    double d = std::stod(v, &used);
-    // inf and nan parse, but no knob means anything with them: reject them here, by key.
-    if (used == v.size() && std::isfinite(d)) return d;
-    if (used == v.size()) config_fail(key, "'{}' expects a finite number, got '{}'", key, v);
-  } catch (const std::out_of_range&) {
-    config_fail(key, "'{}' expects a finite number, got '{}' (out of range)", key, v);
-  } catch (const std::invalid_argument&) {
-  }
-  config_fail(key, "'{}' expects a number, got '{}'", key, v);
-}
-
-bool parse_bool(const std::string& key, const std::string& v) {
-  if (v == "true" || v == "True" || v == "yes" || v == "on" || v == "1") return true;
-  if (v == "false" || v == "False" || v == "no" || v == "off" || v == "0") return false;
-  config_fail(key, "'{}' expects true or false, got '{}'", key, v);
-}
-
-std::vector<int64_t> parse_int_list(const std::string& key, const std::string& v) {
-  // Accepts "60,120,160" or "[60, 120, 160]".
-  std::string s;
-  for (char c : v)
-    if (c != '[' && c != ']' && c != ' ') s.push_back(c);
-  std::vector<int64_t> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(parse_int(key, item));
-  return out;
-}
-
-std::string fmt_float(double d) { return fmt::format("{}", d); }
 
 struct Table {
   std::vector<ConfigField> fields;
@@ -69,7 +29,7 @@ struct Table {
   }
   void add(const std::string& key, double& f) {
     fields.push_back({key, "float", [&f, key](const std::string& v) { f = parse_float(key, v); },
-                      [&f] { return fmt_float(f); }});
+                      [&f] { return format_float(f); }});
   }
   void add(const std::string& key, bool& f) {
     fields.push_back({key, "bool", [&f, key](const std::string& v) { f = parse_bool(key, v); },
@@ -83,6 +43,39 @@ struct Table {
                       [&f] { return fmt::format("[{}]", fmt::join(f, ", ")); }});
   }
 };
+
+// strategy.*: the keys every registered strategy's options bind, in registration order. Setting a
+// key sets it in each strategy binding it; reading it reads the configured strategy's value (the
+// first binder's when that strategy has no such key).
+void add_strategy_fields(RunConfig& c, std::vector<ConfigField>& fields) {
+  struct Binding {
+    std::string strategy;
+    BoundOption option;
+  };
+  std::vector<std::pair<std::string, std::vector<Binding>>> keys;
+  for (const StrategyEntry& e : registered_strategies()) {
+    OptionBinder binder;
+    c.strategy.options_of(e.name).bind(binder);
+    for (BoundOption& o : binder.options()) {
+      auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == o.key; });
+      if (it == keys.end()) it = keys.insert(keys.end(), {o.key, {}});
+      it->second.push_back({e.name, std::move(o)});
+    }
+  }
+  for (auto& [key, bindings] : keys) {
+    const std::string type = bindings.front().option.type;
+    auto shared = std::make_shared<std::vector<Binding>>(std::move(bindings));
+    fields.push_back({key, type,
+                      [shared](const std::string& v) {
+                        for (Binding& b : *shared) b.option.set(v);
+                      },
+                      [shared, &c] {
+                        for (Binding& b : *shared)
+                          if (b.strategy == c.strategy.name) return b.option.get();
+                        return shared->front().option.get();
+                      }});
+  }
+}
 
 }  // namespace
 
@@ -141,27 +134,8 @@ std::vector<ConfigField> config_fields(RunConfig& c) {
   t.add("schedule.t_max", s.t_max);
   t.add("schedule.warmup", s.warmup);
 
-  StrategyConfig& g = c.strategy;
-  t.add("strategy.name", g.name);
-  t.add("strategy.temperature", g.temperature);
-  t.add("strategy.mimicry_weight", g.mimicry_weight);
-  t.add("strategy.peer_reduction", g.peer_reduction);
-  t.add("strategy.teacher", g.teacher);
-  t.add("strategy.update", g.update);
-  t.add("strategy.teacher_model", g.teacher_model);
-  t.add("strategy.teacher_weights", g.teacher_weights);
-  t.add("strategy.teacher_epochs", g.teacher_epochs);
-  t.add("strategy.ce_weight", g.ce_weight);
-  t.add("strategy.kd_weight", g.kd_weight);
-  t.add("strategy.hint_index", g.hint_index);
-  t.add("strategy.hint_weight", g.hint_weight);
-  t.add("strategy.kd_weight_end", g.kd_weight_end);
-  t.add("strategy.fsp_pool", g.fsp_pool);
-  t.add("strategy.fsp_weight", g.fsp_weight);
-  t.add("strategy.shuffle_fsp", g.shuffle_fsp);
-  t.add("strategy.cache_teacher_fsp", g.cache_teacher_fsp);
-  t.add("strategy.stage1_length", g.stage1_length);
-  t.add("strategy.stage1_lr", g.stage1_lr);
+  t.add("strategy.name", c.strategy.name);
+  add_strategy_fields(c, t.fields);
 
   TrainConfig& r = c.train;
   t.add("train.epochs", r.epochs);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "distill/config_error.h"
+#include "distill/strategy_registry.h"
 
 namespace cohort::distill {
 
@@ -36,6 +37,43 @@ void check_beta(const std::string& key, double value) {
 }
 
 }  // namespace
+
+StrategyConfig::StrategyConfig(const StrategyConfig& other) : name(other.name) {
+  for (const auto& [strategy, options] : other.options_) options_.emplace(strategy, options->clone());
+}
+
+StrategyConfig& StrategyConfig::operator=(const StrategyConfig& other) {
+  if (this != &other) *this = StrategyConfig(other);
+  return *this;
+}
+
+StrategyConfig::~StrategyConfig() = default;
+
+StrategyOptions& StrategyConfig::options_of(const std::string& strategy) const {
+  auto it = options_.find(strategy);
+  if (it == options_.end()) it = options_.emplace(strategy, find_strategy(strategy).make_options()).first;
+  return *it->second;
+}
+
+void RunConfig::validate_strategy() const {
+  const StrategyEntry& entry = find_strategy(strategy.name);
+  // The ranges of every registered strategy's options: a key means the same whichever strategy
+  // the config names (a config switched by --set strategy.name stays valid or stays invalid).
+  for (const StrategyEntry& e : registered_strategies()) {
+    OptionBinder binder;
+    strategy.options_of(e.name).bind(binder);
+    for (const BoundOption& o : binder.options())
+      if (o.check) o.check();
+  }
+  strategy.options_of(strategy.name).validate(*this);
+  if (!entry.semi_supervised) {
+    std::vector<std::string> semi;
+    for (const StrategyEntry& e : registered_strategies())
+      if (e.semi_supervised) semi.push_back("'" + e.name + "'");
+    require(data.labelled_fraction == 1.0, "data.labelled_fraction",
+            "'data.labelled_fraction' < 1 (semi-supervised) needs strategy {}", fmt::join(semi, " or "));
+  }
+}
 
 void RunConfig::validate() const {
   require(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0, "device",
@@ -96,27 +134,7 @@ void RunConfig::validate() const {
           schedule.t_max);
   require(schedule.warmup >= 0, "schedule.warmup", "'schedule.warmup' must be >= 0, got {}", schedule.warmup);
 
-  const StrategyConfig& s = strategy;
-  check_one_of("strategy.name", s.name, {"independent", "kd", "dml", "fitnet", "fsp"});
-  require(s.temperature > 0.0, "strategy.temperature", "'strategy.temperature' must be > 0, got {}", s.temperature);
-  check_one_of("strategy.peer_reduction", s.peer_reduction, {"average", "sum"});
-  check_one_of("strategy.teacher", s.teacher, {"peers", "ensemble"});
-  check_one_of("strategy.update", s.update, {"sync", "sequential"});
-  check_one_of("strategy.fsp_pool", s.fsp_pool, {"max", "avg"});
-  require(s.teacher_epochs >= 0, "strategy.teacher_epochs", "'strategy.teacher_epochs' must be >= 0, got {}",
-          s.teacher_epochs);
-  require(s.stage1_length >= 0, "strategy.stage1_length", "'strategy.stage1_length' must be >= 0, got {}",
-          s.stage1_length);
-  check_non_negative("strategy.stage1_lr", s.stage1_lr);
-  if (s.name == "dml")
-    require(networks.size() >= 2, "strategy.name", "strategy 'dml' needs at least 2 networks, got {}",
-            networks.size());
-  if (s.name == "kd" || s.name == "fitnet" || s.name == "fsp")
-    require(!s.teacher_model.empty(), "strategy.teacher_model", "strategy '{}' needs 'strategy.teacher_model'",
-            s.name);
-  if (s.name != "dml")
-    require(data.labelled_fraction == 1.0, "data.labelled_fraction",
-            "'data.labelled_fraction' < 1 (semi-supervised) needs strategy 'dml'");
+  validate_strategy();
 
   require(train.epochs >= 0, "train.epochs", "'train.epochs' must be >= 0, got {}", train.epochs);
   require(train.iterations >= 0, "train.iterations", "'train.iterations' must be >= 0 (0: run by epochs), got {}",

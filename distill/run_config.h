@@ -4,8 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "core/error.h"
+#include "distill/strategy_options.h"
 
 namespace cohort::distill {
 
@@ -57,32 +62,36 @@ struct ScheduleConfig {
   int64_t warmup = 0;          // linear warm-up length in `unit` (composes with the others)
 };
 
-struct StrategyConfig {
-  std::string name = "dml";  // independent | kd | dml | fitnet | fsp
-  double temperature = 1.0;
-  // dml
-  double mimicry_weight = 1.0;          // λ in L_k = CE_k + λ · KL-term
-  std::string peer_reduction = "average";  // average | sum
-  std::string teacher = "peers";        // peers | ensemble (DML_e)
-  std::string update = "sync";          // sync | sequential (the paper's Algorithm 1)
-  // kd / fitnet / fsp teacher
-  std::string teacher_model;            // registry name
-  std::string teacher_weights;          // safetensors; empty = train the teacher first in this run
-  int64_t teacher_epochs = 0;           // when training the teacher first
-  double ce_weight = 1.0;               // α
-  double kd_weight = 1.0;               // β (multiplies T²·KL)
-  // fitnet
-  int64_t hint_index = 1;               // which feature tap is the hint/guided layer
-  double hint_weight = 0.0;             // > 0: single-stage CE + β·hint MSE variant
-  double kd_weight_end = 1.0;           // stage 2 λ decays linearly kd_weight -> kd_weight_end
-  // fsp
-  std::string fsp_pool = "max";         // max | avg: resizing of pairs with different sizes
-  double fsp_weight = 1.0;              // λ per pair (equal λ)
-  bool shuffle_fsp = false;
-  bool cache_teacher_fsp = false;
-  // two-stage strategies (fitnet, fsp): stage 1 length in the schedule's unit and its lr
-  int64_t stage1_length = 0;
-  double stage1_lr = 0.0;               // 0 = optimizer.lr
+// The strategy section: `name`, a strategy of the registry (distill/strategy_registry.h), and the
+// typed options of every registered strategy (distill/strategy_options.h), each bound to its keys
+// under strategy.*. A key several strategies bind (temperature, teacher_model, ...) is set in
+// each, so a config means the same when only strategy.name changes (scripts/reproduce.sh runs
+// the FSP preset as its independent baseline that way).
+class StrategyConfig {
+ public:
+  std::string name = "dml";
+
+  StrategyConfig() = default;
+  StrategyConfig(const StrategyConfig& other);
+  StrategyConfig& operator=(const StrategyConfig& other);
+  StrategyConfig(StrategyConfig&&) noexcept = default;
+  StrategyConfig& operator=(StrategyConfig&&) noexcept = default;
+  ~StrategyConfig();
+
+  // The options of registered strategy `strategy` (its defaults until keys are set).
+  StrategyOptions& options_of(const std::string& strategy) const;
+  // The options of the strategy `name` names, as its own type (the strategy's constructor reads
+  // them once). A ValueError when they are not a T.
+  template <typename T>
+  const T& options() const {
+    const T* typed = dynamic_cast<const T*>(&options_of(name));
+    if (!typed) throw ValueError(fmt::format("strategy '{}': its options are not of the type asked for", name));
+    return *typed;
+  }
+
+ private:
+  // Created on first use: a strategy registered after this config was made still gets options.
+  mutable std::map<std::string, std::unique_ptr<StrategyOptions>> options_;
 };
 
 struct TrainConfig {
@@ -117,6 +126,9 @@ struct RunConfig {
 
   // Throws ValueError naming the key ("optimizer.lr", "networks.1.model", ...) on a bad value.
   void validate() const;
+
+ private:
+  void validate_strategy() const;
 };
 
 }  // namespace cohort::distill

@@ -5,15 +5,69 @@
 #include <map>
 #include <vector>
 
+#include "core/ops/losses.h"
 #include "core/random.h"
 #include "distill/strategy.h"
+#include "distill/strategy_registry.h"
 
 namespace cohort::distill {
+
+enum class DmlUpdate { sync, sequential };
+enum class PeerReduction { average, sum };
+enum class DmlTeacher { peers, ensemble };
+
+struct DmlOptions : OptionsOf<DmlOptions> {
+  double temperature = 1.0;
+  double mimicry_weight = 1.0;  // λ in L_k = CE_k + λ · KL-term
+  PeerReduction peer_reduction = PeerReduction::average;
+  DmlTeacher teacher = DmlTeacher::peers;  // ensemble: DML_e
+  DmlUpdate update = DmlUpdate::sync;      // sequential: the paper's Algorithm 1
+  void bind(OptionBinder& b) override;
+  void validate(const RunConfig& cfg) const override;
+};
+
+struct KdOptions : OptionsOf<KdOptions> {
+  TeacherOptions teacher;
+  double temperature = 1.0;
+  double ce_weight = 1.0;  // α
+  double kd_weight = 1.0;  // β (multiplies T²·KL)
+  void bind(OptionBinder& b) override;
+  void validate(const RunConfig&) const override { teacher.validate("kd"); }
+  const TeacherOptions* teacher_options() const override { return &teacher; }
+};
+
+struct FitnetOptions : OptionsOf<FitnetOptions> {
+  TeacherOptions teacher;
+  double temperature = 1.0;
+  double ce_weight = 1.0;
+  double kd_weight = 1.0;      // stage 2 β decays linearly kd_weight -> kd_weight_end
+  int64_t hint_index = 1;      // which feature tap is the hint/guided layer
+  double hint_weight = 0.0;    // > 0: single-stage CE + β·hint MSE variant
+  double kd_weight_end = 1.0;
+  StageOneOptions stage1;
+  void bind(OptionBinder& b) override;
+  void validate(const RunConfig&) const override { teacher.validate("fitnet"); }
+  const TeacherOptions* teacher_options() const override { return &teacher; }
+};
+
+enum class FspPool { max, avg };
+
+struct FspOptions : OptionsOf<FspOptions> {
+  TeacherOptions teacher;
+  FspPool pool = FspPool::max;  // resizing of pairs with different sizes
+  double fsp_weight = 1.0;      // λ per pair (equal λ)
+  bool shuffle = false;
+  bool cache_teacher = false;
+  StageOneOptions stage1;
+  void bind(OptionBinder& b) override;
+  void validate(const RunConfig&) const override { teacher.validate("fsp"); }
+  const TeacherOptions* teacher_options() const override { return &teacher; }
+};
 
 // independent: for each network, L = CE(z, y); every network steps on every batch.
 class IndependentStrategy : public Strategy {
  public:
-  IndependentStrategy(const RunConfig& cfg, std::vector<Network> nets);
+  IndependentStrategy(const RunConfig& cfg, Roster roster);
   std::string name() const override { return "independent"; }
   std::vector<StageSpec> stages() const override;
   void begin_stage(size_t index, const StageContext& ctx) override;
@@ -38,7 +92,7 @@ class IndependentStrategy : public Strategy {
 // Semi-supervised (labelled_fraction < 1): CE only on labelled rows, mimicry on all rows.
 class DmlStrategy : public Strategy {
  public:
-  DmlStrategy(const RunConfig& cfg, std::vector<Network> nets);
+  DmlStrategy(const RunConfig& cfg, Roster roster);
   std::string name() const override { return "dml"; }
   std::vector<StageSpec> stages() const override;
   void begin_stage(size_t index, const StageContext& ctx) override;
@@ -52,6 +106,8 @@ class DmlStrategy : public Strategy {
   StepLosses step_sequential(const data::Batch& batch, const Tensor& labels, bool any_labelled);
   RunConfig cfg_;
   std::vector<Network> nets_;
+  DmlOptions opts_;
+  ops::DmlOptions mimicry_;  // the cohort term's mode, from peer_reduction and teacher
 };
 
 // kd (Hinton et al.): a fixed teacher (eval mode, no gradient); each student minimises
@@ -59,7 +115,9 @@ class DmlStrategy : public Strategy {
 // stage 0 first trains the teacher with CE for strategy.teacher_epochs.
 class KdStrategy : public Strategy {
  public:
-  KdStrategy(const RunConfig& cfg, std::vector<Network> students, Network teacher);
+  KdStrategy(const RunConfig& cfg, Roster roster);
+  // FitNet and FSP: their teacher and KD knobs.
+  KdStrategy(const RunConfig& cfg, Roster roster, const KdOptions& kd);
   std::string name() const override { return "kd"; }
   std::vector<StageSpec> stages() const override;
   void begin_stage(size_t index, const StageContext& ctx) override;
@@ -72,10 +130,11 @@ class KdStrategy : public Strategy {
   bool teacher_stage() const { return train_teacher_ && stage_ == 0; }
   StepLosses step_teacher(const data::Batch& batch);
   // β for this step (FitNet's stage 2 decays it linearly; KD keeps it constant).
-  virtual double kd_weight() const { return cfg_.strategy.kd_weight; }
+  virtual double kd_weight() const { return kd_.kd_weight; }
   StepLosses step_kd(const data::Batch& batch);
 
   RunConfig cfg_;
+  KdOptions kd_;
   std::vector<Network> students_;
   Network teacher_;
   bool train_teacher_ = false;
@@ -88,7 +147,7 @@ class KdStrategy : public Strategy {
 // With hint_weight > 0 instead: one stage minimising CE + hint_weight · MSE.
 class FitnetStrategy : public KdStrategy {
  public:
-  FitnetStrategy(const RunConfig& cfg, std::vector<Network> students, Network teacher);
+  FitnetStrategy(const RunConfig& cfg, Roster roster);
   std::string name() const override { return "fitnet"; }
   std::vector<StageSpec> stages() const override;
   void begin_stage(size_t index, const StageContext& ctx) override;
@@ -103,6 +162,7 @@ class FitnetStrategy : public KdStrategy {
   // The teacher's hint tap for a batch (no graph); then student k's hint MSE from its tap.
   Tensor teacher_hint(const Tensor& images);
   Tensor hint_loss(size_t k, const Tensor& guided, const Tensor& target);
+  FitnetOptions opts_;
   std::vector<Tensor> regressors_;  // [C_teacher, C_student, 1, 1] per student
   int64_t kd_step_ = 0, kd_steps_total_ = 1;
 };
@@ -114,7 +174,7 @@ class FitnetStrategy : public KdStrategy {
 // (decorrelates ensemble students). Stage "train": CE from the stage-1 weights.
 class FspStrategy : public KdStrategy {
  public:
-  FspStrategy(const RunConfig& cfg, std::vector<Network> students, Network teacher);
+  FspStrategy(const RunConfig& cfg, Roster roster);
   std::string name() const override { return "fsp"; }
   std::vector<StageSpec> stages() const override;
   void begin_stage(size_t index, const StageContext& ctx) override;
@@ -128,6 +188,7 @@ class FspStrategy : public KdStrategy {
   std::vector<Tensor> teacher_matrices(const data::Batch& batch);
   // Per student: permutation matrices ([m,m], [n,n]) of each pair when shuffling; drawn at
   // construction from the run's seed, so a resumed run rebuilds the same ones.
+  FspOptions opts_;
   std::vector<std::vector<std::pair<Tensor, Tensor>>> shuffles_;
   std::map<int64_t, std::vector<Tensor>> cache_;  // dataset index -> teacher matrices [m,n]
 };

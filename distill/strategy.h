@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,14 @@ struct Network {
   std::shared_ptr<nn::Model> model;
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<optim::LrScheduler> scheduler;
+};
+
+// The networks a strategy is built with: the config's networks (the students) and, for a
+// strategy whose options name a teacher, the teacher (built by build_roster in
+// distill/strategy_registry.h; tests may wrap the models first).
+struct Roster {
+  std::vector<Network> students;
+  std::optional<Network> teacher;
 };
 
 struct StageSpec {
@@ -85,10 +94,5 @@ class Strategy {
   virtual nlohmann::json state() const { return nlohmann::json::object(); }
   virtual void load_state(const nlohmann::json&) {}
 };
-
-// Builds the strategy of `cfg.strategy.name` with freshly built (or loaded) networks.
-// `num_classes` and `in_channels` come from the dataset.
-std::unique_ptr<Strategy> make_strategy(const RunConfig& cfg, int64_t num_classes,
-                                        int64_t in_channels, Device device);
 
 }  // namespace cohort::distill

@@ -43,10 +43,10 @@ std::vector<Network> build_networks(const RunConfig& cfg, int64_t num_classes, i
   return nets;
 }
 
-Network build_teacher(const RunConfig& cfg, int64_t num_classes, int64_t in_channels, Device device) {
-  const StrategyConfig& s = cfg.strategy;
-  return build_one(s.teacher_model, "teacher_" + s.teacher_model, s.teacher_weights, num_classes,
-                   in_channels, device, cfg.seed + 999);
+Network build_teacher(const RunConfig& cfg, const TeacherOptions& teacher, int64_t num_classes,
+                      int64_t in_channels, Device device) {
+  return build_one(teacher.model, "teacher_" + teacher.model, teacher.weights, num_classes, in_channels, device,
+                   cfg.seed + 999);
 }
 
 StageSpec main_stage(const RunConfig& cfg, const std::string& name) {

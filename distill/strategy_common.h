@@ -13,7 +13,8 @@ namespace cohort::distill {
 std::vector<Network> build_networks(const RunConfig& cfg, int64_t num_classes, int64_t in_channels,
                                     Device device);
 // The teacher of kd/fitnet/fsp (strategy.teacher_model, weights from strategy.teacher_weights).
-Network build_teacher(const RunConfig& cfg, int64_t num_classes, int64_t in_channels, Device device);
+Network build_teacher(const RunConfig& cfg, const TeacherOptions& teacher, int64_t num_classes,
+                      int64_t in_channels, Device device);
 
 // Creates `net`'s optimiser over `params` (default: the model's parameters; lr: `lr` if > 0,
 // else optimizer.lr) and an LrScheduler whose schedule spans the stage (in the schedule's unit).

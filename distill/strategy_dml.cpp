@@ -8,21 +8,30 @@
 
 namespace cohort::distill {
 
-namespace {
-
-ops::DmlOptions dml_options(const StrategyConfig& s) {
-  ops::DmlOptions o;
-  if (s.teacher == "ensemble") o.mode = DmlMode::ensemble;
-  else if (s.peer_reduction == "sum") o.mode = DmlMode::sum;
-  else o.mode = DmlMode::average;
-  return o;
+void DmlOptions::bind(OptionBinder& b) {
+  b.add("temperature", temperature, Bound::positive);
+  b.add("mimicry_weight", mimicry_weight);
+  b.choice("peer_reduction", peer_reduction, {{"average", PeerReduction::average}, {"sum", PeerReduction::sum}});
+  b.choice("teacher", teacher, {{"peers", DmlTeacher::peers}, {"ensemble", DmlTeacher::ensemble}});
+  b.choice("update", update, {{"sync", DmlUpdate::sync}, {"sequential", DmlUpdate::sequential}});
 }
 
-}  // namespace
+void DmlOptions::validate(const RunConfig& cfg) const {
+  if (cfg.networks.size() < 2)
+    config_fail("strategy.name", "strategy 'dml' needs at least 2 networks, got {}", cfg.networks.size());
+}
 
-DmlStrategy::DmlStrategy(const RunConfig& cfg, std::vector<Network> nets)
-    : cfg_(cfg), nets_(std::move(nets)) {
+StrategyEntry dml_strategy_entry() {
+  return strategy_entry<DmlStrategy, DmlOptions>("dml", "deep mutual learning: a cohort of students, each mimicking its peers",
+                                                 /*semi_supervised=*/true);
+}
+
+DmlStrategy::DmlStrategy(const RunConfig& cfg, Roster roster)
+    : cfg_(cfg), nets_(std::move(roster.students)), opts_(cfg.strategy.options<DmlOptions>()) {
   COHORT_CHECK(nets_.size() >= 2, "dml: needs at least 2 networks, got {}", nets_.size());
+  if (opts_.teacher == DmlTeacher::ensemble) mimicry_.mode = DmlMode::ensemble;
+  else if (opts_.peer_reduction == PeerReduction::sum) mimicry_.mode = DmlMode::sum;
+  else mimicry_.mode = DmlMode::average;
 }
 
 std::vector<StageSpec> DmlStrategy::stages() const { return {main_stage(cfg_, "train")}; }
@@ -36,12 +45,11 @@ StepLosses DmlStrategy::step(const data::Batch& batch) {
   Tensor labels = cfg_.data.labelled_fraction < 1.0
                       ? mask_unlabelled(batch, cfg_.seed, cfg_.data.labelled_fraction, &labelled)
                       : batch.labels;
-  return cfg_.strategy.update == "sequential" ? step_sequential(batch, labels, labelled > 0)
+  return opts_.update == DmlUpdate::sequential ? step_sequential(batch, labels, labelled > 0)
                                               : step_sync(batch, labels, labelled > 0);
 }
 
 StepLosses DmlStrategy::step_sync(const data::Batch& batch, const Tensor& labels, bool any_labelled) {
-  const StrategyConfig& s = cfg_.strategy;
   std::vector<Tensor> logits;
   for (Network& n : nets_) {
     n.model->train();
@@ -49,12 +57,12 @@ StepLosses DmlStrategy::step_sync(const data::Batch& batch, const Tensor& labels
   }
   // One cohort launch: every student's mimicry term, each with its peers detached, so the sum of
   // all students' losses has exactly the per-student gradients of the paper.
-  Tensor mimicry = ops::dml_mimicry(logits, s.temperature, dml_options(s));
+  Tensor mimicry = ops::dml_mimicry(logits, opts_.temperature, mimicry_);
   StepLosses out;
   Tensor total_all;
   for (size_t k = 0; k < nets_.size(); ++k) {
     Tensor d = mimicry[static_cast<int64_t>(k)];
-    Tensor total = ops::mul(d, s.mimicry_weight);
+    Tensor total = ops::mul(d, opts_.mimicry_weight);
     Tensor ce;
     if (any_labelled) {
       ce = ops::cross_entropy(logits[k], labels);
@@ -76,7 +84,6 @@ StepLosses DmlStrategy::step_sync(const data::Batch& batch, const Tensor& labels
 
 StepLosses DmlStrategy::step_sequential(const data::Batch& batch, const Tensor& labels,
                                         bool any_labelled) {
-  const StrategyConfig& s = cfg_.strategy;
   const size_t K = nets_.size();
   // Each network's training pass, with its graph, before anyone steps: network k's weights do
   // not change until its own step, so this pass is both its prediction for networks 0..k-1 and
@@ -103,8 +110,8 @@ StepLosses DmlStrategy::step_sequential(const data::Batch& batch, const Tensor& 
     const Tensor& z = logits[k];
     std::vector<Tensor> cohort = predictions;
     cohort[k] = z;
-    Tensor d = ops::dml_mimicry(cohort, s.temperature, dml_options(s))[static_cast<int64_t>(k)];
-    Tensor total = ops::mul(d, s.mimicry_weight);
+    Tensor d = ops::dml_mimicry(cohort, opts_.temperature, mimicry_)[static_cast<int64_t>(k)];
+    Tensor total = ops::mul(d, opts_.mimicry_weight);
     if (any_labelled) {
       Tensor ce = ops::cross_entropy(z, labels);
       total = ops::add(total, ce);

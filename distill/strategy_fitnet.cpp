@@ -13,12 +13,42 @@
 
 namespace cohort::distill {
 
-FitnetStrategy::FitnetStrategy(const RunConfig& cfg, std::vector<Network> students, Network teacher)
-    : KdStrategy(cfg, std::move(students), std::move(teacher)) {
+void FitnetOptions::bind(OptionBinder& b) {
+  teacher.bind(b);
+  b.add("temperature", temperature, Bound::positive);
+  b.add("ce_weight", ce_weight);
+  b.add("kd_weight", kd_weight);
+  b.add("hint_index", hint_index);
+  b.add("hint_weight", hint_weight);
+  b.add("kd_weight_end", kd_weight_end);
+  stage1.bind(b);
+}
+
+StrategyEntry fitnet_strategy_entry() {
+  return strategy_entry<FitnetStrategy, FitnetOptions>(
+      "fitnet", "FitNets: hint regression from a teacher's tap, then KD with a decaying weight");
+}
+
+namespace {
+
+KdOptions kd_part(const FitnetOptions& o) {
+  KdOptions kd;
+  kd.teacher = o.teacher;
+  kd.temperature = o.temperature;
+  kd.ce_weight = o.ce_weight;
+  kd.kd_weight = o.kd_weight;
+  return kd;
+}
+
+}  // namespace
+
+FitnetStrategy::FitnetStrategy(const RunConfig& cfg, Roster roster)
+    : KdStrategy(cfg, std::move(roster), kd_part(cfg.strategy.options<FitnetOptions>())),
+      opts_(cfg.strategy.options<FitnetOptions>()) {
   // Shapes of the hint taps decide the regressors: run one dummy batch through both networks.
   NoGradGuard no_grad;
   Device device = teacher_.model->parameters().front().device();
-  const int64_t k = cfg.strategy.hint_index;
+  const int64_t k = opts_.hint_index;
   auto tap = [&](nn::Model& m, const std::string& who) {
     Tensor probe = Tensor::zeros({2, m.in_channels(), m.input_size(), m.input_size()}, DType::f32, device);
     m.eval();
@@ -43,11 +73,11 @@ FitnetStrategy::FitnetStrategy(const RunConfig& cfg, std::vector<Network> studen
 
 std::vector<StageSpec> FitnetStrategy::stages() const {
   std::vector<StageSpec> s;
-  if (train_teacher_) s.push_back({"teacher", cfg_.strategy.teacher_epochs, false});
-  if (cfg_.strategy.hint_weight > 0) {
+  if (train_teacher_) s.push_back({"teacher", opts_.teacher.epochs, false});
+  if (opts_.hint_weight > 0) {
     s.push_back(main_stage(cfg_, "hint+ce"));
   } else {
-    s.push_back(schedule_unit_stage(cfg_, "hint", cfg_.strategy.stage1_length));
+    s.push_back(schedule_unit_stage(cfg_, "hint", opts_.stage1.length));
     s.push_back(main_stage(cfg_, "kd"));
   }
   return s;
@@ -67,7 +97,7 @@ void FitnetStrategy::begin_stage(size_t index, const StageContext& ctx) {
     // Outside stage 2 the regressor trains with its student, in the same optimiser.
     NamedTensors params = students_[k].model->named_parameters();
     if (spec.name != "kd") params.emplace_back("regressor.weight", regressors_[k]);
-    start_training(students_[k], cfg_, spec, ctx, spec.name == "hint" ? cfg_.strategy.stage1_lr : 0.0,
+    start_training(students_[k], cfg_, spec, ctx, spec.name == "hint" ? opts_.stage1.lr : 0.0,
                    &params);
   }
   if (spec.name == "kd") {
@@ -79,7 +109,7 @@ void FitnetStrategy::begin_stage(size_t index, const StageContext& ctx) {
 Tensor FitnetStrategy::teacher_hint(const Tensor& images) {
   NoGradGuard no_grad;  // the teacher is fixed: eval mode, no graph, one forward per step
   teacher_.model->eval();
-  return teacher_.model->forward_features(images).features[static_cast<size_t>(cfg_.strategy.hint_index)];
+  return teacher_.model->forward_features(images).features[static_cast<size_t>(opts_.hint_index)];
 }
 
 Tensor FitnetStrategy::hint_loss(size_t k, const Tensor& guided, const Tensor& target) {
@@ -89,7 +119,7 @@ Tensor FitnetStrategy::hint_loss(size_t k, const Tensor& guided, const Tensor& t
 
 double FitnetStrategy::kd_weight() const {
   // Linear decay from kd_weight to kd_weight_end over stage 2 (FitNets: λ from 4 to 1).
-  const StrategyConfig& s = cfg_.strategy;
+  const FitnetOptions& s = opts_;
   double frac = std::min(1.0, static_cast<double>(kd_step_) / static_cast<double>(kd_steps_total_));
   return s.kd_weight + (s.kd_weight_end - s.kd_weight) * frac;
 }
@@ -109,13 +139,13 @@ StepLosses FitnetStrategy::step(const data::Batch& batch) {
     // statistics update once per step.
     students_[k].model->train();
     nn::ModelOutput o = students_[k].model->forward_features(batch.images);
-    Tensor hint = hint_loss(k, o.features[static_cast<size_t>(cfg_.strategy.hint_index)], target);
+    Tensor hint = hint_loss(k, o.features[static_cast<size_t>(opts_.hint_index)], target);
     Tensor total = hint;
     Tensor ce;
     if (stage == "hint+ce") {
       // Single-stage variant: CE + β·hint MSE in one backward.
       ce = ops::cross_entropy(o.logits, batch.labels);
-      total = ops::add(ce, ops::mul(hint, cfg_.strategy.hint_weight));
+      total = ops::add(ce, ops::mul(hint, opts_.hint_weight));
     }
     minimise(students_[k], total);
     out.ce.push_back(ce.defined() ? ce.detach() : Tensor());

@@ -44,13 +44,38 @@ std::vector<int64_t> random_permutation(int64_t n, Generator& gen) {
 
 }  // namespace
 
-FspStrategy::FspStrategy(const RunConfig& cfg, std::vector<Network> students, Network teacher)
-    : KdStrategy(cfg, std::move(students), std::move(teacher)) {
-  const StrategyConfig& s = cfg.strategy;
-  COHORT_CHECK(!s.cache_teacher_fsp || !cfg.data.augment,
+void FspOptions::bind(OptionBinder& b) {
+  teacher.bind(b);
+  b.choice("fsp_pool", pool, {{"max", FspPool::max}, {"avg", FspPool::avg}});
+  b.add("fsp_weight", fsp_weight);
+  b.add("shuffle_fsp", shuffle);
+  b.add("cache_teacher_fsp", cache_teacher);
+  stage1.bind(b);
+}
+
+StrategyEntry fsp_strategy_entry() {
+  return strategy_entry<FspStrategy, FspOptions>(
+      "fsp", "FSP: students match a teacher's flow-of-solution matrices, then train with CE");
+}
+
+namespace {
+
+KdOptions kd_part(const FspOptions& o) {
+  KdOptions kd;
+  kd.teacher = o.teacher;
+  return kd;
+}
+
+}  // namespace
+
+FspStrategy::FspStrategy(const RunConfig& cfg, Roster roster)
+    : KdStrategy(cfg, std::move(roster), kd_part(cfg.strategy.options<FspOptions>())),
+      opts_(cfg.strategy.options<FspOptions>()) {
+  const FspOptions& s = opts_;
+  COHORT_CHECK(!s.cache_teacher || !cfg.data.augment,
                "fsp: 'strategy.cache_teacher_fsp' needs 'data.augment: false' (a cached teacher "
                "matrix is only valid for the exact same input image)");
-  COHORT_CHECK(s.stage1_length > 0, "fsp: 'strategy.stage1_length' must be > 0 (the FSP stage)");
+  COHORT_CHECK(s.stage1.length > 0, "fsp: 'strategy.stage1_length' must be > 0 (the FSP stage)");
   // Check the pairs once with a probe batch: same number of pairs and channel counts.
   NoGradGuard no_grad;
   nn::Model& t = *teacher_.model;
@@ -72,7 +97,7 @@ FspStrategy::FspStrategy(const RunConfig& cfg, std::vector<Network> students, Ne
                    "fsp: pair {} has FSP matrix {} in student {} but {} in the teacher (channel counts "
                    "of the paired sections must match)", p, shape_str(gs[p].shape()), n.name,
                    shape_str(gt[p].shape()));
-      if (s.shuffle_fsp)
+      if (s.shuffle)
         perms.emplace_back(permutation_matrix(random_permutation(gt[p].size(1), gen), device),
                            permutation_matrix(random_permutation(gt[p].size(2), gen), device));
     }
@@ -82,7 +107,7 @@ FspStrategy::FspStrategy(const RunConfig& cfg, std::vector<Network> students, Ne
 
 std::vector<Tensor> FspStrategy::fsp_matrices(nn::Model& model, const Tensor& images) const {
   nn::ModelOutput out = model.forward_features(images);
-  const bool max_pool = cfg_.strategy.fsp_pool == "max";
+  const bool max_pool = opts_.pool == FspPool::max;
   std::vector<Tensor> gs;
   for (auto [i, j] : model.fsp_pairs()) {
     Tensor a = out.features.at(i), b = out.features.at(j);
@@ -94,8 +119,8 @@ std::vector<Tensor> FspStrategy::fsp_matrices(nn::Model& model, const Tensor& im
 
 std::vector<StageSpec> FspStrategy::stages() const {
   std::vector<StageSpec> s;
-  if (train_teacher_) s.push_back({"teacher", cfg_.strategy.teacher_epochs, false});
-  s.push_back(schedule_unit_stage(cfg_, "fsp", cfg_.strategy.stage1_length));
+  if (train_teacher_) s.push_back({"teacher", opts_.teacher.epochs, false});
+  s.push_back(schedule_unit_stage(cfg_, "fsp", opts_.stage1.length));
   s.push_back(main_stage(cfg_, "train"));
   return s;
 }
@@ -111,13 +136,13 @@ void FspStrategy::begin_stage(size_t index, const StageContext& ctx) {
   }
   stop_training(teacher_);
   for (Network& n : students_)
-    start_training(n, cfg_, spec, ctx, spec.name == "fsp" ? cfg_.strategy.stage1_lr : 0.0);
+    start_training(n, cfg_, spec, ctx, spec.name == "fsp" ? opts_.stage1.lr : 0.0);
 }
 
 std::vector<Tensor> FspStrategy::teacher_matrices(const data::Batch& batch) {
   NoGradGuard no_grad;
   teacher_.model->eval();
-  if (!cfg_.strategy.cache_teacher_fsp) return fsp_matrices(*teacher_.model, batch.images);
+  if (!opts_.cache_teacher) return fsp_matrices(*teacher_.model, batch.images);
   // Per-sample cache: compute the matrices of the samples not seen yet, then stack.
   bool all_cached = true;
   for (int64_t i : batch.indices) all_cached &= cache_.count(i) > 0;
@@ -170,7 +195,7 @@ StepLosses FspStrategy::step(const data::Batch& batch) {
         target = ops::gemm(ops::matmul(ops::expand(pm, {b, pm.size(0), pm.size(1)}), target), false,
                            ops::expand(pn, {b, pn.size(0), pn.size(1)}), true);
       }
-      Tensor l = ops::fsp_loss(gs[p], target, cfg_.strategy.fsp_weight);
+      Tensor l = ops::fsp_loss(gs[p], target, opts_.fsp_weight);
       loss = loss.defined() ? ops::add(loss, l) : l;
     }
     minimise(n, loss);

@@ -5,8 +5,12 @@
 
 namespace cohort::distill {
 
-IndependentStrategy::IndependentStrategy(const RunConfig& cfg, std::vector<Network> nets)
-    : cfg_(cfg), nets_(std::move(nets)) {}
+StrategyEntry independent_strategy_entry() {
+  return strategy_entry<IndependentStrategy, NoOptions>("independent", "every network trained with CE alone");
+}
+
+IndependentStrategy::IndependentStrategy(const RunConfig& cfg, Roster roster)
+    : cfg_(cfg), nets_(std::move(roster.students)) {}
 
 std::vector<StageSpec> IndependentStrategy::stages() const { return {main_stage(cfg_, "train")}; }
 

@@ -7,18 +7,40 @@
 
 namespace cohort::distill {
 
-KdStrategy::KdStrategy(const RunConfig& cfg, std::vector<Network> students, Network teacher)
-    : cfg_(cfg), students_(std::move(students)), teacher_(std::move(teacher)),
-      train_teacher_(cfg.strategy.teacher_weights.empty()) {
+namespace {
+
+Network take_teacher(Roster& roster, const std::string& strategy) {
+  COHORT_CHECK(roster.teacher.has_value(), "{}: the roster has no teacher", strategy);
+  return std::move(*roster.teacher);
+}
+
+}  // namespace
+
+void KdOptions::bind(OptionBinder& b) {
+  teacher.bind(b);
+  b.add("temperature", temperature, Bound::positive);
+  b.add("ce_weight", ce_weight);
+  b.add("kd_weight", kd_weight);
+}
+
+StrategyEntry kd_strategy_entry() {
+  return strategy_entry<KdStrategy, KdOptions>("kd", "knowledge distillation from a fixed teacher (Hinton et al.)");
+}
+
+KdStrategy::KdStrategy(const RunConfig& cfg, Roster roster) : KdStrategy(cfg, std::move(roster), cfg.strategy.options<KdOptions>()) {}
+
+KdStrategy::KdStrategy(const RunConfig& cfg, Roster roster, const KdOptions& kd)
+    : cfg_(cfg), kd_(kd), students_(std::move(roster.students)), teacher_(take_teacher(roster, cfg.strategy.name)),
+      train_teacher_(kd.teacher.weights.empty()) {
   if (train_teacher_)
-    COHORT_CHECK(cfg.strategy.teacher_epochs > 0,
+    COHORT_CHECK(kd_.teacher.epochs > 0,
                  "{}: give 'strategy.teacher_weights' or 'strategy.teacher_epochs' > 0 to train the "
                  "teacher first", cfg.strategy.name);
 }
 
 std::vector<StageSpec> KdStrategy::stages() const {
   std::vector<StageSpec> s;
-  if (train_teacher_) s.push_back({"teacher", cfg_.strategy.teacher_epochs, false});
+  if (train_teacher_) s.push_back({"teacher", kd_.teacher.epochs, false});
   s.push_back(main_stage(cfg_, "kd"));
   return s;
 }
@@ -43,7 +65,6 @@ StepLosses KdStrategy::step_teacher(const data::Batch& batch) {
 }
 
 StepLosses KdStrategy::step_kd(const data::Batch& batch) {
-  const StrategyConfig& s = cfg_.strategy;
   Tensor teacher_logits;
   {
     NoGradGuard no_grad;  // the teacher is fixed: eval mode, no graph
@@ -56,8 +77,8 @@ StepLosses KdStrategy::step_kd(const data::Batch& batch) {
     n.model->train();
     Tensor z = n.model->forward(batch.images);
     Tensor ce = ops::cross_entropy(z, batch.labels);
-    Tensor kd = ops::kd_kl(z, teacher_logits, s.temperature);
-    Tensor total = ops::add(ops::mul(ce, s.ce_weight), ops::mul(kd, beta));
+    Tensor kd = ops::kd_kl(z, teacher_logits, kd_.temperature);
+    Tensor total = ops::add(ops::mul(ce, kd_.ce_weight), ops::mul(kd, beta));
     minimise(n, total);
     out.ce.push_back(ce.detach());
     out.transfer.push_back(kd.detach());

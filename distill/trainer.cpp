@@ -14,6 +14,7 @@
 #include "distill/metrics_rewind.h"
 #include "distributed/cohort_strategy.h"
 #include "distributed/data_parallel.h"
+#include "distill/strategy_registry.h"
 #include "optim/checkpoint.h"
 
 namespace cohort::distill {

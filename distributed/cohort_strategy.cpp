@@ -7,6 +7,7 @@
 #include "core/ops/losses.h"
 #include "distill/bn_state.h"
 #include "distill/strategy_common.h"
+#include "distill/strategy_registry.h"
 #include "distributed/exchange.h"
 #include "distributed/network_sync.h"
 
@@ -17,19 +18,19 @@ using distill::StepLosses;
 
 namespace {
 
-ops::DmlOptions dml_options(const distill::StrategyConfig& s) {
-  ops::DmlOptions o;
-  if (s.teacher == "ensemble") o.mode = DmlMode::ensemble;
-  else if (s.peer_reduction == "sum") o.mode = DmlMode::sum;
-  else o.mode = DmlMode::average;
-  return o;
+// The strategy's DML options (defaults for `independent`, which has none and never reads them).
+distill::DmlOptions dml_options_of(const distill::RunConfig& cfg) {
+  return cfg.strategy.name == "dml" ? cfg.strategy.options<distill::DmlOptions>() : distill::DmlOptions{};
 }
 
 }  // namespace
 
 CohortStrategy::CohortStrategy(const distill::RunConfig& cfg, std::vector<Network> nets,
                                std::shared_ptr<Communicator> comm)
-    : cfg_(cfg), nets_(std::move(nets)), comm_(std::move(comm)) {
+    : cfg_(cfg), nets_(std::move(nets)), comm_(std::move(comm)), opts_(dml_options_of(cfg)) {
+  if (opts_.teacher == distill::DmlTeacher::ensemble) mimicry_.mode = DmlMode::ensemble;
+  else if (opts_.peer_reduction == distill::PeerReduction::sum) mimicry_.mode = DmlMode::sum;
+  else mimicry_.mode = DmlMode::average;
   placement_ = place_networks(static_cast<int>(nets_.size()), comm_->size(), cfg_.distributed.placement);
 }
 
@@ -63,12 +64,12 @@ StepLosses CohortStrategy::step(const data::Batch& batch) {
   Tensor labels = cfg_.data.labelled_fraction < 1.0
                       ? distill::mask_unlabelled(batch, cfg_.seed, cfg_.data.labelled_fraction, &labelled)
                       : batch.labels;
-  return cfg_.strategy.update == "sequential" ? step_mutual_sequential(batch, labels, labelled > 0)
+  return opts_.update == distill::DmlUpdate::sequential ? step_mutual_sequential(batch, labels, labelled > 0)
                                               : step_mutual_sync(batch, labels, labelled > 0);
 }
 
 StepLosses CohortStrategy::step_mutual_sync(const data::Batch& batch, const Tensor& labels, bool any_labelled) {
-  const distill::StrategyConfig& s = cfg_.strategy;
+  const distill::DmlOptions& s = opts_;
   std::vector<Tensor> logits(nets_.size());
   for (size_t k = 0; k < nets_.size(); ++k) {
     if (!mine(k)) continue;
@@ -76,7 +77,7 @@ StepLosses CohortStrategy::step_mutual_sync(const data::Batch& batch, const Tens
     logits[k] = nets_[k].model->forward(batch.images);
   }
   const std::vector<Tensor> cohort = gather_logits(logits);
-  Tensor mimicry = ops::dml_mimicry(cohort, s.temperature, dml_options(s));
+  Tensor mimicry = ops::dml_mimicry(cohort, s.temperature, mimicry_);
   std::vector<std::array<Tensor, 3>> parts;
   Tensor total_all;
   for (size_t k = 0; k < nets_.size(); ++k) {
@@ -103,7 +104,7 @@ StepLosses CohortStrategy::step_mutual_sync(const data::Batch& batch, const Tens
 
 StepLosses CohortStrategy::step_mutual_sequential(const data::Batch& batch, const Tensor& labels,
                                                   bool any_labelled) {
-  const distill::StrategyConfig& s = cfg_.strategy;
+  const distill::DmlOptions& s = opts_;
   const size_t K = nets_.size();
   std::vector<Tensor> logits(K);
   for (size_t k = 0; k < K; ++k) {
@@ -121,7 +122,7 @@ StepLosses CohortStrategy::step_mutual_sequential(const data::Batch& batch, cons
     if (mine(k)) {
       std::vector<Tensor> cohort = predictions;
       cohort[k] = logits[k];
-      Tensor d = ops::dml_mimicry(cohort, s.temperature, dml_options(s))[static_cast<int64_t>(k)];
+      Tensor d = ops::dml_mimicry(cohort, s.temperature, mimicry_)[static_cast<int64_t>(k)];
       Tensor total = ops::mul(d, s.mimicry_weight);
       Tensor ce;
       if (any_labelled) {
@@ -246,8 +247,9 @@ std::unique_ptr<distill::Strategy> make_distributed_strategy(const distill::RunC
                                                              int64_t in_channels, Device device,
                                                              std::shared_ptr<Communicator> comm) {
   check_distributable(cfg, comm->size());
-  return std::make_unique<CohortStrategy>(cfg, distill::build_networks(cfg, num_classes, in_channels, device),
-                                          std::move(comm));
+  distill::Roster roster = distill::build_roster(cfg, {.num_classes = num_classes, .in_channels = in_channels,
+                                                      .device = device});
+  return std::make_unique<CohortStrategy>(cfg, std::move(roster.students), std::move(comm));
 }
 
 }  // namespace cohort::dist

@@ -19,6 +19,8 @@
 #include <array>
 #include <memory>
 
+#include "core/ops/losses.h"
+#include "distill/strategies.h"
 #include "distill/strategy.h"
 #include "distributed/communicator.h"
 #include "distributed/placement.h"
@@ -56,6 +58,8 @@ class CohortStrategy : public distill::Strategy {
   distill::RunConfig cfg_;
   std::vector<distill::Network> nets_;
   std::shared_ptr<Communicator> comm_;
+  distill::DmlOptions opts_;  // dml's knobs (defaults for independent)
+  ops::DmlOptions mimicry_;
   Placement placement_;
 };
 

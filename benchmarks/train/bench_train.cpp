@@ -29,7 +29,8 @@
 #include "core/cuda_info.h"
 #include "core/profiler.h"
 #include "core/random.h"
-#include "distill/strategies.h"
+#include "distill/config_fields.h"
+#include "distill/strategy_registry.h"
 
 using namespace cohort;
 using namespace cohort::distill;
@@ -68,11 +69,11 @@ RunConfig config_for(const Row& row, int64_t batch) {
   c.optimizer = {.name = "sgd", .lr = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 5e-4};
   c.schedule.name = "constant";
   c.strategy.name = row.strategy;
-  c.strategy.temperature = row.strategy == "kd" ? 4.0 : 1.0;
-  c.strategy.teacher_model = row.teacher;
-  c.strategy.teacher_epochs = row.teacher.empty() ? 0 : 1;
-  c.strategy.stage1_length = row.strategy == "fsp" ? 1 : 0;
-  c.strategy.stage1_lr = 0.001;
+  set_config_value(c, "strategy.temperature", row.strategy == "kd" ? "4" : "1");
+  set_config_value(c, "strategy.teacher_model", row.teacher);
+  set_config_value(c, "strategy.teacher_epochs", row.teacher.empty() ? "0" : "1");
+  set_config_value(c, "strategy.stage1_length", row.strategy == "fsp" ? "1" : "0");
+  set_config_value(c, "strategy.stage1_lr", "0.001");
   c.train.epochs = 1;
   return c;
 }

@@ -33,9 +33,9 @@ int print_dry_run(const distill::RunConfig& cfg, Device device) {
   if (!data.note.empty()) std::printf("note: %s\n", data.note.c_str());
   std::printf("device: %s\nnetworks:\n", device.str().c_str());
   for (const distill::NetworkConfig& n : cfg.networks) print_model("network", n.name, n.model, n.weights, data);
-  if (!cfg.strategy.teacher_model.empty())
-    print_model("teacher", "teacher_" + cfg.strategy.teacher_model, cfg.strategy.teacher_model,
-                cfg.strategy.teacher_weights, data);
+  const distill::TeacherOptions* teacher = cfg.strategy.options_of(cfg.strategy.name).teacher_options();
+  if (teacher && !teacher->model.empty())
+    print_model("teacher", "teacher_" + teacher->model, teacher->model, teacher->weights, data);
   std::printf("dry run: nothing trained, nothing written\n");
   return 0;
 }

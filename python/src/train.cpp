@@ -23,7 +23,7 @@
 #include "core/backend.h"
 #include "core/safetensors.h"
 #include "distill/config_fields.h"
-#include "distill/strategy.h"
+#include "distill/strategy_registry.h"
 #include "distill/trainer.h"
 
 namespace nb = nanobind;

@@ -4,8 +4,9 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "distill/config_fields.h"
 #include "distill/data_setup.h"
-#include "distill/strategies.h"
+#include "distill/strategy_registry.h"
 #include "distill/strategy_common.h"
 #include "tests/support/tiny_run.h"
 
@@ -36,11 +37,11 @@ RunConfig config(const std::string& strategy) {
   c.data.synthetic_train = 64;
   // FSP pairs and FitNet hint taps need stage taps: the CIFAR ResNets have them.
   for (NetworkConfig& n : c.networks) n.model = "resnet8";
-  c.strategy.teacher_model = "resnet8";
-  c.strategy.teacher_epochs = 1;  // stage 0 trains the teacher: its own stage is counted too
-  c.strategy.stage1_length = 1;
-  c.strategy.stage1_lr = 0.001;
-  c.strategy.hint_index = 1;
+  set_config_value(c, "strategy.teacher_model", "resnet8");
+  set_config_value(c, "strategy.teacher_epochs", "1");  // stage 0 trains the teacher: its own stage is counted too
+  set_config_value(c, "strategy.stage1_length", "1");
+  set_config_value(c, "strategy.stage1_lr", "0.001");
+  set_config_value(c, "strategy.hint_index", "1");
   return c;
 }
 
@@ -58,21 +59,10 @@ void wrap(Network& n, Counters& counters) {
 std::map<std::string, std::map<std::string, int64_t>> forwards_per_stage(const RunConfig& cfg) {
   RunData data = make_run_data(cfg, Device::cpu());
   Counters counters;
-  std::vector<Network> students = build_networks(cfg, data.num_classes, data.channels, Device::cpu());
-  for (Network& n : students) wrap(n, counters);
-  std::unique_ptr<Strategy> strategy;
-  const std::string& name = cfg.strategy.name;
-  if (name == "dml") {
-    strategy = std::make_unique<DmlStrategy>(cfg, std::move(students));
-  } else if (name == "independent") {
-    strategy = std::make_unique<IndependentStrategy>(cfg, std::move(students));
-  } else {
-    Network teacher = build_teacher(cfg, data.num_classes, data.channels, Device::cpu());
-    wrap(teacher, counters);
-    if (name == "kd") strategy = std::make_unique<KdStrategy>(cfg, std::move(students), std::move(teacher));
-    else if (name == "fitnet") strategy = std::make_unique<FitnetStrategy>(cfg, std::move(students), std::move(teacher));
-    else strategy = std::make_unique<FspStrategy>(cfg, std::move(students), std::move(teacher));
-  }
+  Roster roster = build_roster(cfg, {data.num_classes, data.channels, Device::cpu()});
+  for (Network& n : roster.students) wrap(n, counters);
+  if (roster.teacher) wrap(*roster.teacher, counters);
+  std::unique_ptr<Strategy> strategy = make_strategy(cfg, std::move(roster));
 
   std::map<std::string, std::map<std::string, int64_t>> out;
   const std::vector<StageSpec> stages = strategy->stages();
@@ -102,7 +92,7 @@ TEST_CASE("every strategy runs one forward per network per step", "[strategies][
   }
   SECTION("dml sequential: one training forward each, plus the re-prediction after an update") {
     RunConfig cfg = config("dml");
-    cfg.strategy.update = "sequential";
+    set_config_value(cfg, "strategy.update", "sequential");
     // Network 0 is re-predicted after its step for network 1; the last network never is.
     REQUIRE(forwards_per_stage(cfg).at("train") == Counts{{"net0", 2}, {"net1", 1}});
   }
@@ -118,7 +108,7 @@ TEST_CASE("every strategy runs one forward per network per step", "[strategies][
   }
   SECTION("fitnet, single stage CE + hint: logits and hint from the same student forward") {
     RunConfig cfg = config("fitnet");
-    cfg.strategy.hint_weight = 0.5;
+    set_config_value(cfg, "strategy.hint_weight", "0.5");
     REQUIRE(forwards_per_stage(cfg).at("hint+ce") == Counts{{"net0", 1}, {"net1", 1}, {"teacher_resnet8", 1}});
   }
   SECTION("fsp, both stages") {

@@ -6,9 +6,10 @@
 
 #include "core/autograd.h"
 #include "core/safetensors.h"
+#include "distill/config_fields.h"
 #include "distill/data_setup.h"
 #include "distill/run_log.h"
-#include "distill/strategies.h"
+#include "distill/strategy_registry.h"
 #include "distill/strategy_common.h"
 #include "distill/trainer.h"
 #include "tests/support/tiny_run.h"
@@ -88,11 +89,11 @@ TEST_CASE("kd and fsp never change the teacher — fitnet and fsp run their two 
     RunConfig cfg = tiny_config(name, 1);
     // FSP pairs need stage inputs/outputs: CIFAR ResNets have them (cnn-small does not).
     cfg.networks[0].model = "resnet8";
-    cfg.strategy.teacher_model = "resnet8";
-    cfg.strategy.teacher_epochs = 1;  // stage 0 trains it; later stages must leave it alone
-    cfg.strategy.stage1_length = 1;
-    cfg.strategy.stage1_lr = 0.001;  // the FSP paper's stage-1 rate; the FSP loss is O(1e3) here, 0.01 diverges
-    cfg.strategy.hint_index = 1;
+    set_config_value(cfg, "strategy.teacher_model", "resnet8");
+    set_config_value(cfg, "strategy.teacher_epochs", "1");  // stage 0 trains it; later stages must leave it alone
+    set_config_value(cfg, "strategy.stage1_length", "1");
+    set_config_value(cfg, "strategy.stage1_lr", "0.001");  // the FSP paper's stage-1 rate; the FSP loss is O(1e3) here, 0.01 diverges
+    set_config_value(cfg, "strategy.hint_index", "1");
     Trainer t(cfg, {.out_dir = run_dir(name), .device = Device::cpu(), .print = [](const std::string&) {}});
     auto stages = t.strategy().stages();
     REQUIRE(stages.front().name == "teacher");
@@ -130,7 +131,7 @@ TEST_CASE("dml sequential vs sync: network 1 steps identically, network 2 sees t
   };
   auto one_step = [](const std::string& update) {
     RunConfig cfg = tiny_config("dml");
-    cfg.strategy.update = update;
+    set_config_value(cfg, "strategy.update", update);
     RunData data = make_run_data(cfg, Device::cpu());
     auto strategy = make_strategy(cfg, data.num_classes, data.channels, Device::cpu());
     strategy->begin_stage(0, {&cfg, data.train->num_batches()});

@@ -4,7 +4,8 @@
 // with weight decay all have to agree for this to pass.
 #include <catch2/catch.hpp>
 
-#include "distill/strategies.h"
+#include "distill/config_fields.h"
+#include "distill/strategy_registry.h"
 #include "tests/support/tolerance.h"
 #include "tests/support/torch_refs.h"
 
@@ -23,10 +24,10 @@ RunConfig step_config(const std::string& strategy, std::vector<std::string> stud
   c.strategy.name = strategy;
   c.train.epochs = 1;
   if (strategy != "dml") {
-    c.strategy.teacher_model = "resnet8";
-    c.strategy.teacher_epochs = 1;
-    c.strategy.stage1_length = 1;
-    c.strategy.stage1_lr = 0.001;
+    set_config_value(c, "strategy.teacher_model", "resnet8");
+    set_config_value(c, "strategy.teacher_epochs", "1");
+    set_config_value(c, "strategy.stage1_length", "1");
+    set_config_value(c, "strategy.stage1_lr", "0.001");
   }
   return c;
 }
@@ -88,13 +89,13 @@ void check_step(RunConfig cfg, const std::string& stage, const std::string& name
 
 TEST_CASE("a dml step (sync, T=2) matches PyTorch: losses, weights and BN buffers after SGD", "[strategies][torch]") {
   RunConfig cfg = step_config("dml", {"net0", "net1"});
-  cfg.strategy.temperature = 2.0;
+  set_config_value(cfg, "strategy.temperature", "2.0");
   check_step(cfg, "train", "strategy_step_dml");
 }
 
 TEST_CASE("a kd step (T=4) matches PyTorch and leaves the teacher unchanged", "[strategies][torch]") {
   RunConfig cfg = step_config("kd", {"student"});
-  cfg.strategy.temperature = 4.0;
+  set_config_value(cfg, "strategy.temperature", "4.0");
   check_step(cfg, "kd", "strategy_step_kd");
 }
 
