@@ -12,8 +12,6 @@
 #include "layers/weights.h"
 #include "distill/metrics.h"
 #include "distill/metrics_rewind.h"
-#include "distributed/cohort_strategy.h"
-#include "distributed/data_parallel.h"
 #include "distill/strategy_registry.h"
 #include "optim/checkpoint.h"
 
@@ -34,15 +32,9 @@ Trainer::Trainer(RunConfig cfg, TrainerOptions options)
   cfg_.validate();
   data_ = make_run_data(cfg_, options_.device);
   if (!data_.note.empty()) say("note: " + data_.note);
-  if (!distributed())
-    strategy_ = make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
-  else if (cfg_.distributed.data_parallel)
-    strategy_ = std::make_unique<dist::DataParallelStrategy>(
-        make_strategy(cfg_, data_.num_classes, data_.channels, options_.device), options_.comm,
-        static_cast<size_t>(cfg_.distributed.bucket_mb * 1024 * 1024));
-  else
-    strategy_ = dist::make_distributed_strategy(cfg_, data_.num_classes, data_.channels, options_.device,
-                                                options_.comm);
+  strategy_ = options_.make_strategy
+                  ? options_.make_strategy(cfg_, data_.num_classes, data_.channels, options_.device)
+                  : make_strategy(cfg_, data_.num_classes, data_.channels, options_.device);
   // metrics.jsonl is opened by run(): building a trainer writes nothing.
 }
 
@@ -82,7 +74,7 @@ EvalReport Trainer::evaluate() {
 }
 
 void Trainer::save_checkpoint(const Position& pos) {
-  strategy_->synchronise();  // every rank: the owners' networks to the writer
+  strategy_->synchronise();  // distributed runs, every rank: the owners' networks to the writer
   if (!writer()) return;
   optim::CheckpointParts parts;
   std::vector<std::string> part_names;

@@ -23,7 +23,6 @@
 #include "distill/data_setup.h"
 #include "distill/run_log.h"
 #include "distill/strategy.h"
-#include "distributed/communicator.h"
 
 namespace cohort::distill {
 
@@ -38,10 +37,13 @@ struct TrainerOptions {
   // Called after every training step; an exception it throws ends the run there (the last
   // checkpoint, written atomically, stays valid). The Python binding checks Ctrl-C here.
   std::function<void()> after_step = nullptr;
-  // The run's ranks (distributed/connect.h); null or one rank: a single process. Over several
-  // ranks the strategy is distributed (cohort placement) and rank 0 alone prints and writes
-  // metrics, checkpoints and weights; every rank reads a checkpoint to resume.
-  std::shared_ptr<dist::Communicator> comm = nullptr;
+  // Builds the run's strategy; empty: make_strategy (distill/strategy_registry.h). A distributed
+  // run passes distributed/'s (docs/distributed.md).
+  std::function<std::unique_ptr<Strategy>(const RunConfig&, int64_t num_classes, int64_t in_channels, Device)>
+      make_strategy = nullptr;
+  // false on every rank but rank 0 of a distributed run: prints nothing and writes no file
+  // (metrics, checkpoints, weights); it still reads a checkpoint to resume.
+  bool writer = true;
 };
 
 struct NetworkEval {
@@ -89,8 +91,7 @@ class Trainer {
   bool past_end(const Position& pos) const;
   static Position read_position(const nlohmann::json& extra, const std::string& path);
   void say(const std::string& line) const;
-  bool distributed() const { return options_.comm && options_.comm->size() > 1; }
-  bool writer() const { return !options_.comm || options_.comm->rank() == 0; }
+  bool writer() const { return options_.writer; }
   void record(const nlohmann::json& rec) { if (log_) log_->write(rec); }
 
   RunConfig cfg_;

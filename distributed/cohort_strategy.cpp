@@ -8,6 +8,7 @@
 #include "distill/bn_state.h"
 #include "distill/strategy_common.h"
 #include "distill/strategy_registry.h"
+#include "distributed/data_parallel.h"
 #include "distributed/exchange.h"
 #include "distributed/network_sync.h"
 
@@ -250,6 +251,19 @@ std::unique_ptr<distill::Strategy> make_distributed_strategy(const distill::RunC
   distill::Roster roster = distill::build_roster(cfg, {.num_classes = num_classes, .in_channels = in_channels,
                                                       .device = device});
   return std::make_unique<CohortStrategy>(cfg, std::move(roster.students), std::move(comm));
+}
+
+std::function<std::unique_ptr<distill::Strategy>(const distill::RunConfig&, int64_t, int64_t, Device)>
+distributed_strategy_factory(std::shared_ptr<Communicator> comm) {
+  return [comm](const distill::RunConfig& cfg, int64_t num_classes, int64_t in_channels,
+                Device device) -> std::unique_ptr<distill::Strategy> {
+    if (comm->size() == 1) return distill::make_strategy(cfg, num_classes, in_channels, device);
+    if (!cfg.distributed.data_parallel)
+      return make_distributed_strategy(cfg, num_classes, in_channels, device, comm);
+    check_distributable(cfg, comm->size());
+    return std::make_unique<DataParallelStrategy>(distill::make_strategy(cfg, num_classes, in_channels, device), comm,
+                                                  static_cast<size_t>(cfg.distributed.bucket_mb * 1024 * 1024));
+  };
 }
 
 }  // namespace cohort::dist

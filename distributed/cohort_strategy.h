@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 
 #include "core/ops/losses.h"
@@ -66,6 +67,12 @@ class CohortStrategy : public distill::Strategy {
 // Whether `cfg` can run over `ranks` > 1 ranks: a ConsistentError (the same on every rank) for
 // strategies without a distributed form and for fewer networks than ranks.
 void check_distributable(const distill::RunConfig& cfg, int ranks);
+
+// The strategy of a run over comm->size() ranks for TrainerOptions::make_strategy: cohort
+// placement, or data parallelism (distributed/data_parallel.h) when cfg.distributed says so;
+// the plain strategy for one rank.
+std::function<std::unique_ptr<distill::Strategy>(const distill::RunConfig&, int64_t, int64_t, Device)>
+distributed_strategy_factory(std::shared_ptr<Communicator> comm);
 
 // The strategy of a run over comm->size() > 1 ranks; a ConsistentError for strategies without
 // a distributed form and for impossible placements.

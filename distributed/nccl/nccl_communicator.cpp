@@ -5,8 +5,8 @@
 // cudaStreamQuery) against the deadline; on a timeout the communicator is aborted
 // (ncclCommAbort) and a DistributedError names the collective. Waiting for each collective gives
 // up overlap with compute; distributed training exchanges once or twice a step, so it costs little.
+// NCCL itself is loaded at run time (distributed/nccl/nccl_api.h).
 #include <cuda_runtime.h>
-#include <nccl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "distributed/detail.h"
+#include "distributed/nccl/nccl_api.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 
@@ -42,18 +43,18 @@ class NcclCommunicator final : public Communicator {
     COHORT_CUDA_CHECK(cudaSetDevice(device_));
     ncclUniqueId id;
     std::memset(&id, 0, sizeof id);
-    if (host_->rank() == 0) check(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    if (host_->rank() == 0) check(nccl().ncclGetUniqueId(&id), "ncclGetUniqueId");
     const std::string shared =
         host_->broadcast_bytes(std::string(reinterpret_cast<const char*>(&id), sizeof id), 0);
     std::memcpy(&id, shared.data(), sizeof id);
     ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
     config.blocking = 0;
-    ncclResult_t r = ncclCommInitRankConfig(&comm_, host_->size(), id, host_->rank(), &config);
+    ncclResult_t r = nccl().ncclCommInitRankConfig(&comm_, host_->size(), id, host_->rank(), &config);
     if (r != ncclInProgress) check(r, "ncclCommInitRankConfig");
     wait_comm("ncclCommInitRankConfig");
   }
   ~NcclCommunicator() override {
-    if (comm_) ncclCommDestroy(comm_);
+    if (comm_) nccl().ncclCommDestroy(comm_);
   }
 
   int rank() const override { return host_->rank(); }
@@ -68,19 +69,19 @@ class NcclCommunicator final : public Communicator {
     const bool equal = std::all_of(counts.begin(), counts.end(), [&](int64_t c) { return c == counts[0]; });
     char* recv = static_cast<char*>(out.raw_data());
     if (equal) {
-      enqueue(ncclAllGather(local.raw_data(), recv, static_cast<size_t>(counts[0]) * elem, ncclUint8, comm_, stream),
+      enqueue(nccl().ncclAllGather(local.raw_data(), recv, static_cast<size_t>(counts[0]) * elem, ncclUint8, comm_, stream),
               "all_gather");
     } else {
       // Uneven parts: one broadcast per rank, grouped into a single NCCL launch.
-      enqueue(ncclGroupStart(), "all_gather");
+      enqueue(nccl().ncclGroupStart(), "all_gather");
       size_t offset = 0;
       for (int r = 0; r < size(); ++r) {
         const size_t bytes = static_cast<size_t>(counts[static_cast<size_t>(r)]) * elem;
         const void* send = r == rank() ? local.raw_data() : recv + offset;
-        enqueue(ncclBroadcast(send, recv + offset, bytes, ncclUint8, r, comm_, stream), "all_gather");
+        enqueue(nccl().ncclBroadcast(send, recv + offset, bytes, ncclUint8, r, comm_, stream), "all_gather");
         offset += bytes;
       }
-      enqueue(ncclGroupEnd(), "all_gather");
+      enqueue(nccl().ncclGroupEnd(), "all_gather");
     }
     wait_stream(stream, "all_gather");
   }
@@ -88,7 +89,7 @@ class NcclCommunicator final : public Communicator {
   void all_reduce_sum(Tensor& t) override {
     check_device(t, "all_reduce_sum");
     cudaStream_t stream = cuda::current_stream(device_);
-    enqueue(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()), ncclSum,
+    enqueue(nccl().ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()), ncclSum,
                           comm_, stream),
             "all_reduce_sum");
     wait_stream(stream, "all_reduce_sum");
@@ -98,7 +99,7 @@ class NcclCommunicator final : public Communicator {
     check_device(t, "broadcast");
     COHORT_CHECK(root >= 0 && root < size(), "broadcast: root {} out of range for {} ranks", root, size());
     cudaStream_t stream = cuda::current_stream(device_);
-    enqueue(ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream), "broadcast");
+    enqueue(nccl().ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream), "broadcast");
     wait_stream(stream, "broadcast");
   }
 
@@ -115,7 +116,7 @@ class NcclCommunicator final : public Communicator {
     return host_->broadcast_bytes(bytes, root);
   }
   [[noreturn]] void abort(int exit_code) override {
-    if (comm_) ncclCommAbort(comm_), comm_ = nullptr;
+    if (comm_) nccl().ncclCommAbort(comm_), comm_ = nullptr;
     host_->abort(exit_code);
     std::_Exit(exit_code);  // not reached: the host communicator ends the job
   }
@@ -128,8 +129,8 @@ class NcclCommunicator final : public Communicator {
   }
   void check(ncclResult_t r, const char* op) const {
     if (r != ncclSuccess && r != ncclInProgress)
-      throw DistributedError(fmt::format("{} failed: {} ({})", where(op), ncclGetErrorString(r),
-                                         ncclGetLastError(comm_) ? ncclGetLastError(comm_) : ""));
+      throw DistributedError(fmt::format("{} failed: {} ({})", where(op), nccl().ncclGetErrorString(r),
+                                         nccl().ncclGetLastError(comm_) ? nccl().ncclGetLastError(comm_) : ""));
   }
   // A call on the non-blocking communicator: may return ncclInProgress while it is being queued.
   void enqueue(ncclResult_t r, const char* op) {
@@ -143,7 +144,7 @@ class NcclCommunicator final : public Communicator {
     const auto deadline = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(timeout_s_));
     while (!done()) {
       if (clock::now() > deadline) {
-        if (comm_) ncclCommAbort(comm_), comm_ = nullptr;
+        if (comm_) nccl().ncclCommAbort(comm_), comm_ = nullptr;
         throw DistributedError(fmt::format(
             "{}: no answer from the other ranks within {} s (distributed.timeout_s): a rank has died, is "
             "stopped or stuck, or called a different collective", where(op), timeout_s_));
@@ -154,7 +155,7 @@ class NcclCommunicator final : public Communicator {
   void wait_comm(const char* op) {
     poll([&] {
            ncclResult_t state = ncclSuccess;
-           check(ncclCommGetAsyncError(comm_, &state), op);
+           check(nccl().ncclCommGetAsyncError(comm_, &state), op);
            check(state, op);
            return state == ncclSuccess;
          }, op);
@@ -162,7 +163,7 @@ class NcclCommunicator final : public Communicator {
   void wait_stream(cudaStream_t stream, const char* op) {
     poll([&] {
            ncclResult_t state = ncclSuccess;
-           check(ncclCommGetAsyncError(comm_, &state), op);
+           check(nccl().ncclCommGetAsyncError(comm_, &state), op);
            check(state, op);
            const cudaError_t e = cudaStreamQuery(stream);
            if (e == cudaErrorNotReady) return false;

@@ -101,7 +101,8 @@ int run_train(const TrainArgs& a, std::shared_ptr<dist::Communicator>& comm) {
   std::unique_ptr<distill::Trainer> trainer;
   try {
     trainer = std::make_unique<distill::Trainer>(
-        cfg, distill::TrainerOptions{.out_dir = out, .resume = resume, .device = device, .print = {}, .comm = comm});
+        cfg, distill::TrainerOptions{.out_dir = out, .resume = resume, .device = device, .print = {},
+                                     .make_strategy = dist::distributed_strategy_factory(comm), .writer = writer});
   } catch (...) {
     std::error_code ignored;
     if (claimed && writer) std::filesystem::remove(out, ignored);  // still empty: give the name back

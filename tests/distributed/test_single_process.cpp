@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "distributed/connect.h"
+#include "distributed/placement.h"
 
 using namespace cohort;
 
@@ -32,4 +33,20 @@ TEST_CASE("connect: outside a launcher every CPU backend is one process; bad nam
   CHECK_THROWS_WITH(dist::connect("gloo", 10, Device::cpu()),
                     Catch::Contains("distributed.backend must be one of auto|mpi|nccl|none, got 'gloo'"));
   CHECK_THROWS_WITH(dist::connect("nccl", 10, Device::cpu()), Catch::Contains("nccl"));
+}
+
+TEST_CASE("cohort placement: block and round-robin owners, gather positions, too many ranks", "[distributed]") {
+  dist::Placement b = dist::place_networks(4, 2, "block");
+  CHECK(b.owner == std::vector<int>{0, 0, 1, 1});
+  CHECK(b.gathered_index == std::vector<int>{0, 1, 2, 3});
+  dist::Placement odd = dist::place_networks(3, 2, "block");
+  CHECK(odd.owner == std::vector<int>{0, 0, 1});
+  dist::Placement rr = dist::place_networks(4, 2, "round_robin");
+  CHECK(rr.owner == std::vector<int>{0, 1, 0, 1});
+  CHECK(rr.owned[0] == std::vector<int>{0, 2});
+  // Gathered in rank order: rank 0's networks 0 and 2, then rank 1's 1 and 3.
+  CHECK(rr.gathered_index == std::vector<int>{0, 2, 1, 3});
+  CHECK_THROWS_AS(dist::place_networks(2, 3, "block"), dist::ConsistentError);
+  CHECK_THROWS_WITH(dist::place_networks(2, 3, "block"), Catch::Contains("3 ranks but the cohort has 2 network(s)"));
+  CHECK_THROWS_WITH(dist::place_networks(2, 2, "random"), Catch::Contains("block|round_robin"));
 }
