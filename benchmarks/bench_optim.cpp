@@ -22,7 +22,7 @@
 #include "optim/adam.h"
 #include "optim/sgd.h"
 #ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/optim.h"
+#include "kernels/optim.h"
 #endif
 
 using namespace cohort;

@@ -48,17 +48,44 @@ if(NOT COHORT_CUDA STREQUAL "OFF")
   endif()
 endif()
 
-function(cohort_add_cuda_backend target)
-  file(GLOB_RECURSE cuda_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/kernels/cuda/*.cu
-                                                   ${CMAKE_SOURCE_DIR}/kernels/cuda/*.cpp)
-  target_sources(${target} PRIVATE ${cuda_sources})
-  target_compile_definitions(${target} PUBLIC COHORT_WITH_CUDA=1)
-  target_include_directories(${target} PUBLIC ${CUDNN_INCLUDE_DIR})
-  target_link_libraries(${target} PUBLIC CUDA::cudart CUDA::cublas ${CUDNN_LIBRARY})
+# The lab sources the product library ships (kernels/cuda/lab/shipped.h): the shipped version of
+# each row family, the frame every version runs in, the finaliser. Every other lab file — the
+# other versions, the registry, the cuDNN/cuBLAS baselines — is the cohort_lab library.
+set(COHORT_LAB_SHIPPED_SOURCES
+    ${CMAKE_SOURCE_DIR}/kernels/cuda/lab/lab_common.cu
+    ${CMAKE_SOURCE_DIR}/kernels/cuda/lab/softmax_kl_shipped.cu
+    ${CMAKE_SOURCE_DIR}/kernels/cuda/lab/cross_entropy_shipped.cu
+    ${CMAKE_SOURCE_DIR}/kernels/cuda/lab/cohort_kl_shipped.cu)
+
+# The flags every target with CUDA sources of the library compiles them with.
+function(cohort_cuda_compile_options target)
   set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
   # fmt 9 turns its constexpr off under nvcc, which breaks its C++20 consteval format-string
   # checks in .cu files; nvcc 12+ handles fmt's constexpr code, so keep it on.
   target_compile_definitions(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:FMT_USE_CONSTEXPR=1>)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xcompiler=-Wall,-Wextra>)
+endfunction()
+
+function(cohort_add_cuda_backend target)
+  file(GLOB cuda_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/kernels/cuda/*.cu
+                                           ${CMAKE_SOURCE_DIR}/kernels/cuda/*.cpp)
+  target_sources(${target} PRIVATE ${cuda_sources} ${COHORT_LAB_SHIPPED_SOURCES})
+  target_compile_definitions(${target} PUBLIC COHORT_WITH_CUDA=1)
+  target_include_directories(${target} PUBLIC ${CUDNN_INCLUDE_DIR})
+  target_link_libraries(${target} PUBLIC CUDA::cudart CUDA::cublas ${CUDNN_LIBRARY})
+  cohort_cuda_compile_options(${target})
+endfunction()
+
+# cohort_lab: every version of the lab kernels and their baselines (kernels/cuda/lab/lab.h), for
+# the tests and benchmarks that compare them. Built like `cohort` (static, or shared with
+# BUILD_SHARED_LIBS as in the GPU bundle).
+function(cohort_add_lab_library)
+  file(GLOB lab_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/kernels/cuda/lab/*.cu
+                                          ${CMAKE_SOURCE_DIR}/kernels/cuda/lab/*.cpp)
+  list(REMOVE_ITEM lab_sources ${COHORT_LAB_SHIPPED_SOURCES})
+  add_library(cohort_lab ${lab_sources})
+  target_link_libraries(cohort_lab PUBLIC cohort)
+  target_compile_options(cohort_lab PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
+  cohort_cuda_compile_options(cohort_lab)
 endfunction()

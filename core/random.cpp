@@ -2,10 +2,7 @@
 
 #include "core/backend.h"
 #include "kernels/common/philox.h"
-#include "kernels/cpu/elementwise.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/elementwise.h"
-#endif
+#include "kernels/elementwise.h"
 
 namespace cohort {
 

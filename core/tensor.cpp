@@ -7,10 +7,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/shape.h"
 #include "core/random.h"
-#include "kernels/cpu/elementwise.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/elementwise.h"
-#endif
+#include "kernels/elementwise.h"
 
 namespace cohort {
 

@@ -3,11 +3,8 @@
 #include <map>
 
 #include "core/backend.h"
-#include "kernels/cpu/optim.h"
+#include "kernels/optim.h"
 #include "optim/validate.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/optim.h"
-#endif
 
 namespace cohort::optim {
 

@@ -8,14 +8,16 @@
 #
 #   OUT/bin/       cohort_cuda_tests, the kernel benchmarks, bench_copy_bandwidth, bench_train,
 #                  bench_optim, bench_layer_times and the `cohort` CLI (stripped, RUNPATH $ORIGIN/../lib)
-#   OUT/lib/       libcohort.so and every shared library the binaries need that is not glibc,
+#   OUT/lib/       libcohort.so, libcohort_lab.so (the lab kernel versions the tests and kernel
+#                  benchmarks link) and every shared library the binaries need that is not glibc,
 #                  the NVIDIA driver, the CUDA toolkit's cudart/cuBLAS or cuDNN
 #   OUT/pytorch/   the PyTorch comparison scripts (benchmarks/pytorch/*.py)
 #   OUT/MANIFEST.txt  commit, nvcc version, build flags, what each binary is, the external libraries
 #
 # The build is its own CMake tree (BUILD_DIR, default build-gpu): device code for sm_90 (SASS)
 # plus compute_90 PTX, host code for x86-64-v3 (AVX2, which every H100/H200 host runs; the main
-# build's `auto` may pick AVX-512), libcohort shared so its device code is in the bundle once.
+# build's `auto` may pick AVX-512), libcohort and libcohort_lab shared so their device code is in
+# the bundle once.
 # Then two checks, either failing the script: the bundle is at most MAX_MIB (default 48) MiB, and
 # scripts/gpu-bundle-libs.sh finds no library outside the bundle but the allowed system ones.
 #
@@ -86,7 +88,7 @@ strip --strip-unneeded "$OUT"/bin/* "$OUT"/lib/*
   echo "commit:  $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
   echo "built:   $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(g++ --version | head -1)"
   echo "nvcc:    $("$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" --version | grep -m1 -o 'release .*')"
-  if [ -z "$FROM_BUILD" ]; then echo "code:    device sm_90 SASS + compute_90 PTX; host -march=x86-64-v3; libcohort shared"
+  if [ -z "$FROM_BUILD" ]; then echo "code:    device sm_90 SASS + compute_90 PTX; host -march=x86-64-v3; libcohort, libcohort_lab shared"
   else echo "code:    as configured in $BUILD_DIR (--from-build)"; fi
   echo
   echo "binaries (bin/):"

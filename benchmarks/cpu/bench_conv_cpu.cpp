@@ -24,7 +24,7 @@
 
 #include "core/random.h"
 #include "core/tensor.h"
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 #include "kernels/cpu/nn_conv_paths.h"
 #include "benchmarks/timing.h"
 

@@ -4,10 +4,7 @@
 #include "core/backend.h"
 #include "core/ops/check.h"
 #include "core/ops/reduce.h"
-#include "kernels/cpu/elementwise.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/elementwise.h"
-#endif
+#include "kernels/elementwise.h"
 
 namespace cohort::ops {
 

@@ -5,10 +5,7 @@
 #include "core/ops/check.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/reduce.h"
-#include "kernels/cpu/linalg.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/linalg.h"
-#endif
+#include "kernels/linalg.h"
 
 namespace cohort::ops {
 

@@ -6,10 +6,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/linalg.h"
 #include "core/ops/reduce.h"
-#include "kernels/cpu/losses.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/losses.h"
-#endif
+#include "kernels/losses.h"
 
 namespace cohort::ops {
 

@@ -35,7 +35,7 @@ struct DmlOptions {
 };
 
 // The K-student cohort mimicry terms in one op: logits = {z_1..z_K} ([N,C] each, K ≥ 2) ->
-// losses [K], where L_k treats every peer as a constant (see kernels/cpu/losses.h for the three
+// losses [K], where L_k treats every peer as a constant (see kernels/losses.h for the three
 // modes). Backward sends to z_k only L_k's gradient (T/N)(p_k − mean_{l≠k} p_l) (×(K−1) for sum).
 Tensor dml_mimicry(const std::vector<Tensor>& logits, double temperature, const DmlOptions& options = {});
 

@@ -3,10 +3,7 @@
 #include "core/backend.h"
 #include "core/ops/check.h"
 #include "core/ops/nn.h"
-#include "kernels/cpu/nn.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/nn.h"
-#endif
+#include "kernels/nn.h"
 
 namespace cohort::ops {
 

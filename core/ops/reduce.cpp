@@ -7,10 +7,7 @@
 #include "core/ops/check.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/shape.h"
-#include "kernels/cpu/reduce.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/reduce.h"
-#endif
+#include "kernels/reduce.h"
 
 namespace cohort::ops {
 

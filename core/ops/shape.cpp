@@ -4,12 +4,8 @@
 #include "core/backend.h"
 #include "core/ops/check.h"
 #include "core/ops/reduce.h"
-#include "kernels/cpu/elementwise.h"
-#include "kernels/cpu/linalg.h"
-#ifdef COHORT_WITH_CUDA
-#include "kernels/cuda/elementwise.h"
-#include "kernels/cuda/linalg.h"
-#endif
+#include "kernels/elementwise.h"
+#include "kernels/linalg.h"
 
 namespace cohort::ops {
 

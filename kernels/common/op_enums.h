@@ -11,5 +11,8 @@ enum class UnaryOp : uint8_t { neg, exp, log, sqrt, pow, relu, sigmoid, tanh, ab
 
 // How a DML student's mimicry term combines its peers (ops::dml_mimicry).
 enum class DmlMode : uint8_t { average, sum, ensemble };
+// The most students one CUDA cohort launch takes (the simple and the lab kernels): their
+// per-student row state lives in register arrays sized at compile time.
+constexpr int kMaxCohort = 8;
 
 }  // namespace cohort

@@ -43,11 +43,16 @@ COHORT_HD T row_log_sum_exp(const T* row, int64_t C, T inv_temperature) {
   return st.log_sum_exp();
 }
 
-// p log(p / q) with the convention 0 log 0 = 0, from log p and log q.
+// p log(p / q) with the convention 0 log 0 = 0, from p, log p and log q (every KL sum of the CPU
+// reference, the block-per-row CUDA losses and the lab kernels adds these terms).
+template <typename T>
+COHORT_HD T kl_term(T p, T log_p, T log_q) {
+  return p > T(0) ? p * (log_p - log_q) : T(0);
+}
+// The same from log p and log q.
 template <typename T>
 COHORT_HD T kl_term(T log_p, T log_q) {
-  T p = std::exp(log_p);
-  return p > T(0) ? p * (log_p - log_q) : T(0);
+  return kl_term(static_cast<T>(std::exp(log_p)), log_p, log_q);
 }
 
 }  // namespace cohort::math

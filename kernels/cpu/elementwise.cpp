@@ -3,7 +3,7 @@
 // the compiler vectorises (a switch per element made ReLU's backward cost as much as a
 // convolution in a ResNet-32 step); large same-shape loops are split over the OpenMP threads.
 // Broadcasting walks the output with per-input strides (0 on broadcast dims).
-#include "kernels/cpu/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // GEMM through Eigen on row-major maps; Eigen's own blocking and (with OpenMP) threads.
-#include "kernels/cpu/linalg.h"
+#include "kernels/linalg.h"
 
 #include <Eigen/Core>
 

@@ -1,7 +1,7 @@
 // CPU references of the distillation losses: one row at a time, in the order the formulas read.
 // Accumulation is in double for both dtypes so the f32 path differs from f64 only by rounding of
 // inputs and outputs.
-#include "kernels/cpu/losses.h"
+#include "kernels/losses.h"
 
 #include <cmath>
 

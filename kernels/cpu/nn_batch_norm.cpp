@@ -15,7 +15,7 @@
 #include <Eigen/Core>
 #include <cmath>
 
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 
 namespace cohort::cpu {
 

@@ -5,7 +5,7 @@
 // memcpy. Works for any dtype.
 #include <cstring>
 
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 
 namespace cohort::cpu {
 

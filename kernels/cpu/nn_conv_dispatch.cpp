@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 #include "kernels/cpu/nn_conv_paths.h"
 
 namespace cohort::cpu {

@@ -1,10 +1,10 @@
-// The two CPU conv2d implementations behind cpu::conv2d_* (kernels/cpu/nn.h) and how one is
+// The two CPU conv2d implementations behind cpu::conv2d_* (kernels/nn.h) and how one is
 // chosen (kernels/cpu/nn_conv_dispatch.cpp):
 //   - onednn:    oneDNN primitives (kernels/cpu/nn_conv_onednn.cpp), f32 only; the default.
 //   - reference: im2col + Eigen GEMM and direct depthwise loops (kernels/cpu/nn_conv.cpp), f32
 //                and f64; selected by COHORT_CPU_CONV=reference, always used for f64, and the
 //                fallback when oneDNN cannot run a shape.
-// Same contracts as kernels/cpu/nn.h. Tests call both directly to compare them.
+// Same contracts as kernels/nn.h. Tests call both directly to compare them.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,7 @@
 // Threads: OpenMP over planes. Bytes: read x once, write y once.
 #include <algorithm>
 
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 
 namespace cohort::cpu {
 

@@ -14,7 +14,7 @@
 #include <limits>
 
 #include "kernels/common/pool_math.h"
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 
 namespace cohort::cpu {
 

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 
 namespace cohort::cpu {
 

@@ -1,7 +1,7 @@
 // CPU optimiser updates: a plain loop over each tensor's elements calling the shared
 // per-element formula (kernels/common/optim_math.h). The front-end (optim/) has checked the
 // list lengths, shapes, dtypes and devices.
-#include "kernels/cpu/optim.h"
+#include "kernels/optim.h"
 
 namespace cohort::cpu {
 

@@ -1,6 +1,6 @@
 // Tensor-facing wrappers of the CUDA elementwise kernels (elementwise.cu): dtype dispatch,
 // broadcast geometry, and the choice between the same-shape, scalar and broadcast kernels.
-#include "kernels/cuda/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include "kernels/cuda/elementwise_kernels.cuh"
 #include "kernels/cuda/tensor_util.h"

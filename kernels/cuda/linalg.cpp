@@ -7,9 +7,9 @@
 // Batched 3-D operands use the strided-batched call (strides = one matrix each).
 // f32: cublasGemm(StridedBatched)Ex with CUBLAS_COMPUTE_32F, or ..._FAST_TF32 when the TF32
 // policy allows it; f64: cublasDgemm(StridedBatched).
-#include "kernels/cuda/linalg.h"
+#include "kernels/linalg.h"
 
-#include "kernels/cuda/elementwise.h"
+#include "kernels/elementwise.h"
 #include "kernels/cuda/linalg_kernels.cuh"
 #include "kernels/cuda/tensor_util.h"
 

@@ -3,10 +3,10 @@
 // fused launch per loss, the K-student cohort in one launch) when loss_kernels() is `lab`
 // (COHORT_LOSS_KERNELS=lab) — the default changes only with a GPU benchmark log that shows the
 // lab kernels faster (docs/kernels.md, "Which version ships").
-#include "kernels/cuda/losses.h"
+#include "kernels/losses.h"
 
 #include "core/loss_kernels.h"
-#include "kernels/cuda/lab/lab.h"
+#include "kernels/cuda/lab/shipped.h"
 #include "kernels/cuda/label_check.h"
 #include "kernels/cuda/losses_kernels.cuh"
 #include "kernels/cuda/tensor_util.h"
@@ -32,8 +32,8 @@ void defer_bad_label_check(Tensor& bad, const Tensor& labels, int64_t C, int64_t
 int* flag(Tensor& bad) { return reinterpret_cast<int*>(bad.data<int64_t>()); }
 
 std::vector<const float*> logit_ptrs(const std::vector<Tensor>& logits) {
-  COHORT_CHECK(logits.size() <= static_cast<size_t>(lab::kMaxCohort),
-               "dml_mimicry: the CUDA kernel takes at most {} students, got {}", lab::kMaxCohort, logits.size());
+  COHORT_CHECK(logits.size() <= static_cast<size_t>(kMaxCohort),
+               "dml_mimicry: the CUDA kernel takes at most {} students, got {}", kMaxCohort, logits.size());
   std::vector<const float*> p;
   for (const Tensor& z : logits) p.push_back(z.data<float>());
   return p;
@@ -46,9 +46,9 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& labels, double ep
   const int64_t N = logits.size(0), C = logits.size(1);
   if (use_lab(logits)) {
     Tensor bad = Tensor::zeros({1}, DType::i64, logits.device());
-    lab::cross_entropy(logits.data<float>(), labels.data<int64_t>(), N, C, static_cast<float>(eps), ignore_index,
-                       loss.data<float>(), row_lse.data<float>(), valid.data<float>(), nullptr, nullptr, flag(bad),
-                       lab::kBest, scope.stream());
+    lab::cross_entropy_shipped(logits.data<float>(), labels.data<int64_t>(), N, C, static_cast<float>(eps),
+                               ignore_index, loss.data<float>(), row_lse.data<float>(), valid.data<float>(),
+                               nullptr, nullptr, flag(bad), scope.stream());
     defer_bad_label_check(bad, labels, C, ignore_index, scope);
     return;
   }
@@ -67,9 +67,9 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Te
                             const Tensor& grad_loss, double eps, int64_t ignore_index, Tensor& grad_logits) {
   OpScope scope(logits);
   if (use_lab(logits)) {
-    lab::cross_entropy(logits.data<float>(), labels.data<int64_t>(), logits.size(0), logits.size(1),
-                       static_cast<float>(eps), ignore_index, nullptr, nullptr, nullptr, grad_logits.data<float>(),
-                       grad_loss.data<float>(), nullptr, lab::kBest, scope.stream());
+    lab::cross_entropy_shipped(logits.data<float>(), labels.data<int64_t>(), logits.size(0), logits.size(1),
+                               static_cast<float>(eps), ignore_index, nullptr, nullptr, nullptr,
+                               grad_logits.data<float>(), grad_loss.data<float>(), nullptr, scope.stream());
     return;
   }
   COHORT_DISPATCH_FLOATING(logits.dtype(), "cross_entropy_backward", [&] {
@@ -84,9 +84,9 @@ void kd_kl_forward(const Tensor& student, const Tensor& teacher, double temperat
                    Tensor& loss) {
   OpScope scope(student);
   if (use_lab(student)) {
-    lab::softmax_kl(student.data<float>(), teacher.data<float>(), student.size(0), student.size(1),
-                    static_cast<float>(temperature), teacher_is_probs, loss.data<float>(), nullptr, nullptr,
-                    lab::kBest, scope.stream());
+    lab::softmax_kl_shipped(student.data<float>(), teacher.data<float>(), student.size(0), student.size(1),
+                            static_cast<float>(temperature), teacher_is_probs, loss.data<float>(), nullptr,
+                            nullptr, scope.stream());
     return;
   }
   Tensor row_kl = scratch(student.size(0), student.device());
@@ -102,9 +102,9 @@ void kd_kl_backward(const Tensor& student, const Tensor& teacher, double tempera
   OpScope scope(student);
   // The lab kernels give the student's gradient only; a teacher that wants one takes the simple path.
   if (use_lab(student) && !grad_teacher.defined()) {
-    lab::softmax_kl(student.data<float>(), teacher.data<float>(), student.size(0), student.size(1),
-                    static_cast<float>(temperature), teacher_is_probs, nullptr, grad_student.data<float>(),
-                    grad_loss.data<float>(), lab::kBest, scope.stream());
+    lab::softmax_kl_shipped(student.data<float>(), teacher.data<float>(), student.size(0), student.size(1),
+                            static_cast<float>(temperature), teacher_is_probs, nullptr,
+                            grad_student.data<float>(), grad_loss.data<float>(), scope.stream());
     return;
   }
   COHORT_DISPATCH_FLOATING(student.dtype(), "kd_kl_backward", [&] {
@@ -118,8 +118,8 @@ void kd_kl_backward(const Tensor& student, const Tensor& teacher, double tempera
 namespace {
 template <typename T>
 kern::CohortPtrs<T> cohort_ptrs(const std::vector<Tensor>& logits, std::vector<Tensor>* grads) {
-  COHORT_CHECK(logits.size() <= static_cast<size_t>(kern::kMaxCohort),
-               "dml_mimicry: the CUDA kernel takes at most {} students, got {}", kern::kMaxCohort, logits.size());
+  COHORT_CHECK(logits.size() <= static_cast<size_t>(kMaxCohort),
+               "dml_mimicry: the CUDA kernel takes at most {} students, got {}", kMaxCohort, logits.size());
   kern::CohortPtrs<T> p{};
   for (size_t k = 0; k < logits.size(); ++k) {
     p.z[k] = logits[k].data<T>();
@@ -134,8 +134,8 @@ void dml_mimicry_forward(const std::vector<Tensor>& logits, double temperature, 
   const int K = static_cast<int>(logits.size());
   if (use_lab(logits[0])) {
     std::vector<const float*> z = logit_ptrs(logits);
-    lab::cohort_kl(z.data(), K, logits[0].size(0), logits[0].size(1), static_cast<float>(temperature), mode,
-                   losses.data<float>(), nullptr, nullptr, nullptr, lab::kBest, scope.stream());
+    lab::cohort_kl_shipped(z.data(), K, logits[0].size(0), logits[0].size(1), static_cast<float>(temperature),
+                           mode, losses.data<float>(), nullptr, nullptr, nullptr, scope.stream());
     return;
   }
   Tensor rows = scratch(K * logits[0].size(0), logits[0].device());
@@ -153,9 +153,9 @@ void dml_mimicry_backward(const std::vector<Tensor>& logits, double temperature,
     std::vector<const float*> z = logit_ptrs(logits);
     std::vector<float*> g;
     for (Tensor& t : grads) g.push_back(t.defined() ? t.data<float>() : nullptr);
-    lab::cohort_kl(z.data(), static_cast<int>(logits.size()), logits[0].size(0), logits[0].size(1),
-                   static_cast<float>(temperature), mode, nullptr, g.data(), grad_losses.data<float>(), nullptr,
-                   lab::kBest, scope.stream());
+    lab::cohort_kl_shipped(z.data(), static_cast<int>(logits.size()), logits[0].size(0), logits[0].size(1),
+                           static_cast<float>(temperature), mode, nullptr, g.data(), grad_losses.data<float>(),
+                           nullptr, scope.stream());
     return;
   }
   COHORT_DISPATCH_FLOATING(logits[0].dtype(), "dml_mimicry_backward", [&] {

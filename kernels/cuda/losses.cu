@@ -1,6 +1,6 @@
-// Block-per-row CUDA versions of the distillation losses (contracts: kernels/cpu/losses.h).
+// Block-per-row CUDA versions of the distillation losses (contracts: kernels/losses.h).
 //
-// One 128-thread block per row: block reductions (shared memory, in double) give the row's
+// One 128-thread block per row: block reductions (block_reduce.cuh, in double) give the row's
 // max and Σexp, then each loss's per-row term; a second one-block kernel sums the rows in a fixed
 // order (deterministic). They mirror the CPU reference formula by formula and are the correctness
 // baseline of the optimised lab kernels (kernels/cuda/lab/, docs/kernels.md). Bytes per call:
@@ -8,6 +8,8 @@
 // reads them twice and writes N·C gradients.
 #include <cmath>
 
+#include "kernels/common/softmax_math.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/losses_kernels.cuh"
 
@@ -20,18 +22,8 @@ constexpr int kThreads = 128;
 // Sum (or max) of one double per thread over the block; every thread gets the result.
 template <bool kMax>
 __device__ double block_reduce(double v) {
-  __shared__ double buf[kThreads];
-  buf[threadIdx.x] = v;
-  __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride /= 2) {
-    if (threadIdx.x < stride)
-      buf[threadIdx.x] = kMax ? fmax(buf[threadIdx.x], buf[threadIdx.x + stride])
-                              : buf[threadIdx.x] + buf[threadIdx.x + stride];
-    __syncthreads();
-  }
-  double r = buf[0];
-  __syncthreads();  // buf is reused by the next reduction
-  return r;
+  if constexpr (kMax) return dev::block_max<kThreads>(v);
+  else return dev::block_sum<kThreads>(v);
 }
 
 // log-sum-exp of row[0..C) * inv_t.
@@ -45,10 +37,7 @@ __device__ double row_lse(const T* row, int64_t C, double inv_t) {
   return m + log(block_reduce<false>(s));
 }
 
-__device__ double kl_term(double log_p, double log_q) {
-  double p = exp(log_p);
-  return p > 0.0 ? p * (log_p - log_q) : 0.0;
-}
+using math::kl_term;
 
 // out[j] = scale_j · Σ_n in[j*N + n] (one block per output j, fixed summation order).
 template <typename T>

@@ -5,9 +5,9 @@
 
 #include <cstdint>
 
-namespace cohort::cuda::kern {
+#include "kernels/common/op_enums.h"
 
-constexpr int kMaxCohort = 8;
+namespace cohort::cuda::kern {
 
 template <typename T>
 struct CohortPtrs {

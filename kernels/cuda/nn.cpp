@@ -1,7 +1,7 @@
 // Tensor-facing wrappers of the hand-written NCHW kernels (nn_batch_norm.cu, nn_pool.cu,
 // nn_pad.cu, nn_softmax.cu) and the channel copies (cudaMemcpy2DAsync). conv2d is in
 // nn_conv.cpp.
-#include "kernels/cuda/nn.h"
+#include "kernels/nn.h"
 
 #include "kernels/cuda/nn_kernels.cuh"
 #include "kernels/cuda/tensor_util.h"

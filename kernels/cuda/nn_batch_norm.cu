@@ -19,6 +19,7 @@
 // eval reads x once and writes y.
 // Versions: v1 (this file). cuDNN's batch norm is the obvious version 0, not used here because
 // it needs eps >= 1e-5 and affine parameters, and saves its statistics in its own convention.
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/nn_kernels.cuh"
@@ -49,27 +50,23 @@ size_t partial_bytes(const BnGeom& g, int splits) {
   return (raw + kAlign - 1) / kAlign * kAlign;
 }
 
-// Sum of two doubles over the block; valid in thread 0.
+// A pair of sums reduced together (one barrier for both).
+struct Sum2 {
+  double a, b;
+};
+__device__ __forceinline__ Sum2 shfl_xor(Sum2 v, int o, int W) {
+  return {dev::shfl_xor(v.a, o, W), dev::shfl_xor(v.b, o, W)};
+}
+struct AddSum2 {
+  __device__ __forceinline__ Sum2 operator()(Sum2 x, Sum2 y) const { return {x.a + y.a, x.b + y.b}; }
+};
+
+// Sum of two doubles over the block (every thread of the block calls it; the callers read
+// thread 0's result).
 __device__ void block_sum2(double& a, double& b) {
-  __shared__ double sa[kBnBlock / 32], sb[kBnBlock / 32];
-  for (int step = 16; step > 0; step /= 2) {
-    a += __shfl_down_sync(0xffffffffu, a, step);
-    b += __shfl_down_sync(0xffffffffu, b, step);
-  }
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (lane == 0) {
-    sa[warp] = a;
-    sb[warp] = b;
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    a = 0.0;
-    b = 0.0;
-    for (int w = 0; w < kBnBlock / 32; ++w) {
-      a += sa[w];
-      b += sb[w];
-    }
-  }
+  const Sum2 r = dev::block_reduce<kBnBlock>(Sum2{a, b}, AddSum2{}, Sum2{0.0, 0.0});
+  a = r.a;
+  b = r.b;
 }
 
 // Visits channel c's values m in [begin, end) with stride kBnBlock starting at begin + tid,

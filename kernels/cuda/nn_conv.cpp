@@ -24,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kernels/cuda/elementwise.h"
-#include "kernels/cuda/nn.h"
+#include "kernels/elementwise.h"
+#include "kernels/nn.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/tensor_util.h"
 

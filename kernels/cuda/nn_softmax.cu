@@ -15,6 +15,7 @@
 // once (twice above 1024) and writes dx. FLOPs: one exp per element (two for log backward).
 #include <cmath>
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/nn_kernels.cuh"
 
@@ -22,23 +23,19 @@ namespace cohort::cuda::kern {
 
 namespace {
 
-constexpr int kWarp = 32;
+using dev::kWarp;
 constexpr int kRowsPerBlock = 8;    // warp-per-row kernels: 8 warps = 256 threads
 constexpr int kRowBlock = 256;      // block-per-row kernels
 
+// The row maximum keeps its `>` comparison (as the CPU's std::max_element) rather than the shared
+// fmax, which treats a NaN differently: the NaN handling stays exactly as tested.
+struct RowMax {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T v, T o) const { return o > v ? o : v; }
+};
 template <typename T>
-__device__ __forceinline__ T warp_max(T v) {
-  for (int step = kWarp / 2; step > 0; step /= 2) {
-    const T o = __shfl_xor_sync(0xffffffffu, v, step);
-    v = o > v ? o : v;
-  }
-  return v;
-}
-
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int step = kWarp / 2; step > 0; step /= 2) v += __shfl_xor_sync(0xffffffffu, v, step);
-  return v;
-}
+__device__ __forceinline__ T warp_max(T v) { return dev::group_reduce<kWarp>(v, RowMax{}); }
+__device__ __forceinline__ double warp_sum(double v) { return dev::group_sum<kWarp>(v); }
 
 // ---- warp per row -----------------------------------------------------------------------------
 
@@ -124,36 +121,22 @@ __device__ __forceinline__ MaxSum<T> merge(MaxSum<T> a, MaxSum<T> b) {
   return {m, sa + sb};
 }
 
+template <typename T>
+__device__ __forceinline__ MaxSum<T> shfl_xor(MaxSum<T> v, int o, int W) {
+  return {dev::shfl_xor(v.m, o, W), dev::shfl_xor(v.s, o, W)};
+}
+struct MergeMaxSum {
+  template <typename T>
+  __device__ __forceinline__ MaxSum<T> operator()(MaxSum<T> a, MaxSum<T> b) const { return merge(a, b); }
+};
+
 // The block-wide merge of every thread's pair, returned to all threads.
 template <typename T>
 __device__ MaxSum<T> block_merge(MaxSum<T> v) {
-  __shared__ T sm[kRowBlock / kWarp];
-  __shared__ double ss[kRowBlock / kWarp];
-  for (int step = kWarp / 2; step > 0; step /= 2) {
-    MaxSum<T> o{__shfl_xor_sync(0xffffffffu, v.m, step), __shfl_xor_sync(0xffffffffu, v.s, step)};
-    v = merge(v, o);
-  }
-  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  if (lane == 0) {
-    sm[warp] = v.m;
-    ss[warp] = v.s;
-  }
-  __syncthreads();
-  MaxSum<T> total{sm[0], ss[0]};
-  for (int w = 1; w < kRowBlock / kWarp; ++w) total = merge(total, MaxSum<T>{sm[w], ss[w]});
-  return total;
+  return dev::block_reduce<kRowBlock>(v, MergeMaxSum{}, MaxSum<T>{T(-INFINITY), 0.0});
 }
 
-__device__ double block_sum(double v) {
-  __shared__ double partial[kRowBlock / kWarp];
-  v = warp_sum(v);
-  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  if (lane == 0) partial[warp] = v;
-  __syncthreads();
-  double total = 0.0;
-  for (int w = 0; w < kRowBlock / kWarp; ++w) total += partial[w];
-  return total;
-}
+__device__ double block_sum(double v) { return dev::block_sum<kRowBlock>(v); }
 
 template <typename T>
 __global__ void softmax_block_kernel(const T* x, T* y, int64_t cols, bool log) {

@@ -9,7 +9,7 @@
 //   Adam:                 read p, g, m, v; write p, m, v         -> 7T  (+2T with amsgrad)
 // FLOPs per element: ~6 (SGD) and ~14 plus one sqrt (Adam); the kernels are bandwidth-bound.
 // Versions: v1 — scalar grid-stride multi-tensor kernel (multi_tensor_apply.cuh).
-#include "kernels/cuda/optim.h"
+#include "kernels/optim.h"
 
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_util.h"

@@ -1,5 +1,5 @@
 // Tensor-facing wrappers of the CUDA reductions (reduce.cu): building the ReducePlan.
-#include "kernels/cuda/reduce.h"
+#include "kernels/reduce.h"
 
 #include "kernels/cuda/reduce_kernels.cuh"
 #include "kernels/cuda/tensor_util.h"

@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "kernels/common/elementwise_math.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/reduce_kernels.cuh"
@@ -26,7 +27,7 @@ namespace cohort::cuda::kern {
 
 namespace {
 
-constexpr int kWarp = 32;
+using dev::kWarp;
 constexpr int kWarpsPerBlock = 8;
 constexpr int64_t kMinChunk = 2048;  // fewest inputs a split is worth
 
@@ -53,10 +54,8 @@ __device__ __forceinline__ int64_t reduced_offset(const ReducePlan& p, int64_t r
   return off;
 }
 
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int step = kWarp / 2; step > 0; step /= 2) v += __shfl_down_sync(0xffffffffu, v, step);
-  return v;
-}
+// The sum lands in every lane; the kernels read lane 0's.
+__device__ __forceinline__ double warp_sum(double v) { return dev::group_sum<kWarp>(v); }
 
 // Inner dim reduced: warp (o, split) sums reduced indices [split·chunk, (split+1)·chunk).
 template <typename T>

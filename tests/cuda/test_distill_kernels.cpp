@@ -1,5 +1,5 @@
 // Every version of every lab kernel (kernels/cuda/lab/lab.h), and the baselines the benchmarks
-// time, against the CPU reference in f64 (kernels/cpu/losses.h; ops::fsp_* on the CPU for FSP).
+// time, against the CPU reference in f64 (kernels/losses.h; ops::fsp_* on the CPU for FSP).
 // Fresh random inputs per case; outputs are NaN-poisoned before each call so a kernel that skips
 // an element fails. Sizes cover every path: sub-warp rows (C = 10, 32), float4 register rows
 // (100, 1000), the unaligned scalar register layout (C = 33, 257, 1001; 48 in float4 with a
@@ -16,7 +16,7 @@
 #include "core/ops/losses.h"
 #include "core/ops/nn.h"
 #include "core/random.h"
-#include "kernels/cpu/losses.h"
+#include "kernels/losses.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/lab/lab.h"
 #include "tests/support/tolerance.h"

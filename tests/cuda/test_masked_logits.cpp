@@ -12,7 +12,7 @@
 #include "core/loss_kernels.h"
 #include "core/ops/losses.h"
 #include "core/random.h"
-#include "kernels/cpu/losses.h"
+#include "kernels/losses.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/lab/lab.h"
 #include "tests/support/tolerance.h"

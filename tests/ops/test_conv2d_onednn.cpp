@@ -11,7 +11,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/random.h"
-#include "kernels/cpu/nn.h"
+#include "kernels/nn.h"
 #include "kernels/cpu/nn_conv_paths.h"
 #include "layers/conv.h"
 #include "layers/layer_trace.h"

@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "kernels/common/softmax_math.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/lab/lab.h"
 #include "kernels/cuda/lab/lab_common.cuh"
@@ -64,8 +65,7 @@ __global__ void log_kernel(const float* x, int64_t n, float* y) {
 // e = p_t (log p_t − log p_s), 0·log 0 = 0.
 __global__ void kl_elem_kernel(const float* ls, const float* lt, int64_t n, float* e) {
   LAB_GRID_LOOP(i, n) {
-    const float pt = expf(lt[i]);
-    e[i] = pt > 0.f ? pt * (lt[i] - ls[i]) : 0.f;
+    e[i] = math::kl_term(expf(lt[i]), lt[i], ls[i]);
   }
 }
 // rows[r] = Σ_c x[r, c] (one block per row), as double or float.

@@ -3,6 +3,9 @@
 // are measured against. Plain C++ (g++ compiles it): tests and benchmarks call these with raw
 // device pointers. Design, derivations, bytes/FLOPs and how to benchmark: docs/kernels.md.
 //
+// These live in the cohort_lab library (tests and benchmarks link it); the product library
+// `cohort` carries only the versions it ships (shipped.h), which the functions here reach too.
+//
 // Common rules of every function here
 //   - f32 only. Pointers are device pointers; shapes are row-major and contiguous.
 //   - Outputs are overwritten, never accumulated. Any output pointer may be nullptr = not wanted
@@ -23,12 +26,12 @@
 #include <cstdint>
 
 #include "kernels/common/op_enums.h"
+#include "kernels/cuda/lab/shipped.h"
 
 namespace cohort::cuda::lab {
 
-// The shipped default of each family: resolve_version(family, kBest, ...) says which version it
-// is (docs/kernels.md, "Which version ships": unchanged until a GPU benchmark log justifies it).
-constexpr int kBest = -1;
+// kBest: the shipped default of each family (kernels/cuda/lab/shipped.h); resolve_version(family,
+// kBest, ...) says which version it is.
 
 enum class Family { softmax_kl, cross_entropy, cohort_kl, fsp };
 
@@ -65,17 +68,8 @@ void cross_entropy(const float* z, const int64_t* y, int64_t N, int64_t C, float
                    const float* grad_loss, int* bad_label, int version, cudaStream_t stream);
 
 // ---- cohort mimicry (DML), K students in one launch ------------------------------------------
-constexpr int kMaxCohort = 8;
+// Optional cross-entropy fusion: CohortCe (kernels/cuda/lab/shipped.h).
 
-// Optional cross-entropy fusion: losses[k] = CE_k + weight · M_k and grads[k] its gradient, with
-// CE_k the mean (over all N rows, no ignore_index) label-smoothed cross-entropy of z_k at T = 1.
-// A label outside [0, C) sets *bad_label (when given) and that row's CE term is 0.
-struct CohortCe {
-  const int64_t* labels = nullptr;  // i64 [N]
-  float mimicry_weight = 1.f;       // λ
-  float label_smoothing = 0.f;      // ε
-  int* bad_label = nullptr;         // device int [1] or nullptr
-};
 
 // logits: host array of K device pointers to [N, C]; grads: host array of K device pointers (an
 // entry may be nullptr) or nullptr for none. p_k = softmax(z_k / T), q_k = mean_{l≠k} p_l.

@@ -1,6 +1,7 @@
-// Device helpers shared by the lab kernels (kernels/cuda/lab/*.cu): warp and block reductions,
-// the online-softmax state, vector loads, the deterministic per-row finaliser, and the scratch
-// buffer every lab launcher takes its per-row partial results from. CUDA translation units only.
+// Device helpers shared by the lab kernels (kernels/cuda/lab/*.cu): the online-softmax state and
+// its reductions (the plain ones are kernels/cuda/block_reduce.cuh), vector loads, the v2
+// register-layout ladder, the deterministic per-row finaliser, and the scratch buffer every lab
+// launcher takes its per-row partial results from. CUDA translation units only.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -10,57 +11,15 @@
 #include <cstdint>
 
 #include "kernels/cuda/allocator.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.h"
 
 namespace cohort::cuda::lab {
 
 namespace dev {
 
-constexpr unsigned kFullMask = 0xffffffffu;
-
-// Reductions across aligned groups of W consecutive lanes (W a power of two <= 32). Every lane
-// of the warp must call them (the mask is the full warp), every lane of a group gets the result.
-template <int W = 32, typename T>
-__device__ __forceinline__ T group_sum(T v) {
-#pragma unroll
-  for (int o = W / 2; o > 0; o /= 2) v += __shfl_xor_sync(kFullMask, v, o, W);
-  return v;
-}
-template <int W = 32>
-__device__ __forceinline__ float group_max(float v) {
-#pragma unroll
-  for (int o = W / 2; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(kFullMask, v, o, W));
-  return v;
-}
-
-// Block-wide sum/max for blocks of kThreads (a multiple of 32): warp shuffles, then one value per
-// warp through shared memory. Every thread gets the result; callable repeatedly in a row (the
-// trailing barrier protects the shared slots from the next call).
-template <int kThreads, typename T>
-__device__ __forceinline__ T block_sum(T v) {
-  static_assert(kThreads % 32 == 0 && kThreads <= 1024, "block of whole warps");
-  __shared__ T partial[kThreads / 32];
-  v = group_sum<32>(v);
-  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
-  __syncthreads();
-  T r = 0;
-#pragma unroll
-  for (int w = 0; w < kThreads / 32; ++w) r += partial[w];  // same order in every thread
-  __syncthreads();
-  return r;
-}
-template <int kThreads>
-__device__ __forceinline__ float block_max(float v) {
-  __shared__ float partial[kThreads / 32];
-  v = group_max<32>(v);
-  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
-  __syncthreads();
-  float r = -INFINITY;
-#pragma unroll
-  for (int w = 0; w < kThreads / 32; ++w) r = fmaxf(r, partial[w]);
-  __syncthreads();
-  return r;
-}
+// The warp and block reductions (group_sum, block_max, ...) are the shared ones.
+using namespace cohort::cuda::dev;
 
 // Online softmax state (running max m, Σ exp(x − m)), the f32 device twin of
 // math::OnlineSoftmax. `aux` is an extra sum carried relative to the same max (softmax-KL's
@@ -93,30 +52,23 @@ struct Online {
   __device__ __forceinline__ float lse() const { return m + logf(s); }
 };
 
-template <int W = 32>
-__device__ __forceinline__ Online group_merge(Online v) {
-#pragma unroll
-  for (int o = W / 2; o > 0; o /= 2) {
-    Online other;
-    other.m = __shfl_xor_sync(kFullMask, v.m, o, W);
-    other.s = __shfl_xor_sync(kFullMask, v.s, o, W);
-    other.aux = __shfl_xor_sync(kFullMask, v.aux, o, W);
-    v.merge(other);
+__device__ __forceinline__ Online shfl_xor(const Online& v, int o, int W) {
+  Online other;
+  other.m = __shfl_xor_sync(kFullMask, v.m, o, W);
+  other.s = __shfl_xor_sync(kFullMask, v.s, o, W);
+  other.aux = __shfl_xor_sync(kFullMask, v.aux, o, W);
+  return other;
+}
+struct Merge {
+  __device__ __forceinline__ Online operator()(Online a, const Online& b) const {
+    a.merge(b);
+    return a;
   }
-  return v;
-}
+};
+template <int W = 32>
+__device__ __forceinline__ Online group_merge(Online v) { return group_reduce<W>(v, Merge{}); }
 template <int kThreads>
-__device__ __forceinline__ Online block_merge(Online v) {
-  __shared__ Online partial[kThreads / 32];
-  v = group_merge<32>(v);
-  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
-  __syncthreads();
-  Online r;
-#pragma unroll
-  for (int w = 0; w < kThreads / 32; ++w) r.merge(partial[w]);
-  __syncthreads();
-  return r;
-}
+__device__ __forceinline__ Online block_merge(Online v) { return block_reduce<kThreads>(v, Merge{}, Online{}); }
 
 // p·log p with 0·log 0 = 0 (from log p).
 __device__ __forceinline__ float plogp(float log_p) {
@@ -159,5 +111,28 @@ class Scratch {
 
 // Launch shape helper: ceil(a / b) as an unsigned grid dimension.
 inline unsigned ceil_div(int64_t a, int64_t b) { return static_cast<unsigned>((a + b - 1) / b); }
+
+// The register layout of every v2 ("row in registers") kernel, one ladder for all families:
+// G lanes per row (8- or 16-lane groups for C <= 32, else a whole warp), V floats per load
+// (4 = float4 when every row is 16-byte aligned, `vec4`), IT loads per lane — the smallest layout
+// with G·V·IT >= C, so the register arrays hold a row with the least padding. C <= 1024.
+// Calls launch.template operator()<G, V, IT>(), e.g. with a [&]<int G, int V, int IT>() lambda
+// that launches the family's kernel<G, V, IT>.
+template <typename Launch>
+void with_v2_layout(int64_t C, bool vec4, Launch&& launch) {
+  if (C <= 8) return launch.template operator()<8, 1, 1>();
+  if (C <= 16) return launch.template operator()<16, 1, 1>();
+  if (C <= 32) return launch.template operator()<32, 1, 1>();
+  if (vec4) {
+    if (C <= 128) return launch.template operator()<32, 4, 1>();
+    if (C <= 256) return launch.template operator()<32, 4, 2>();
+    if (C <= 512) return launch.template operator()<32, 4, 4>();
+    return launch.template operator()<32, 4, 8>();
+  }
+  if (C <= 128) return launch.template operator()<32, 1, 4>();
+  if (C <= 256) return launch.template operator()<32, 1, 8>();
+  if (C <= 512) return launch.template operator()<32, 1, 16>();
+  return launch.template operator()<32, 1, 32>();
+}
 
 }  // namespace cohort::cuda::lab

@@ -22,38 +22,19 @@
 //       carried through the rescaling — the row's KL too. The gradient needs lse first, so it is
 //       a second pass (for 32000 classes the row is 128 KB per tensor; the re-read hits L2).
 // Per-row KL goes to a double buffer; finalize_rows sums it in a fixed order (deterministic).
+//
+// Files: v1 and the frame every version runs in are in softmax_kl_shipped.cu (the product library
+// ships v1); the parameter block and shared device helpers in softmax_kl.cuh; this file (cohort_lab)
+// has v0, v2, v3 and lab::softmax_kl, which runs any version.
 #include "core/error.h"
 #include "kernels/cuda/lab/lab.h"
-#include "kernels/cuda/lab/lab_common.cuh"
+#include "kernels/cuda/lab/softmax_kl.cuh"
 
 namespace cohort::cuda::lab {
 
+namespace detail {
+
 namespace {
-
-struct KlParams {
-  const float* s;          // [N, C]
-  const float* t;          // [N, C]
-  int64_t N;
-  int C;
-  float inv_t;             // 1/T
-  bool probs;              // t holds probabilities
-  double* rows;            // [N] KL_n, or nullptr (no loss wanted)
-  float* grad;             // [N, C] or nullptr
-  const float* grad_loss;  // [1] or nullptr (= 1)
-  float grad_scale;        // T/N
-  __device__ float g() const { return grad_scale * (grad_loss ? *grad_loss : 1.f); }
-};
-
-// One element's KL contribution p_t (log p_t − log p_s) and gradient factor p_s − p_t, from the
-// scaled student logit x, the teacher value (scaled logit y, or probability) and the row's lse.
-__device__ __forceinline__ float kl_elem(float x, float tv, bool probs, float lse_s, float lse_t,
-                                         float* dp) {
-  const float lps = x - lse_s;
-  const float lpt = probs ? logf(tv) : tv - lse_t;
-  const float pt = probs ? tv : expf(lpt);
-  *dp = expf(lps) - pt;
-  return pt > 0.f ? pt * (lpt - lps) : 0.f;
-}
 
 // ---- v0: one thread per row -------------------------------------------------------------------
 __global__ void kl_v0(KlParams p) {
@@ -80,40 +61,6 @@ __global__ void kl_v0(KlParams p) {
     if (p.grad) p.grad[n * p.C + c] = g * dp;
   }
   if (p.rows) p.rows[n] = kl;
-}
-
-// ---- v1: block per row, shared-memory reductions, three passes -------------------------------
-constexpr int kV1Threads = 256;
-
-__global__ void __launch_bounds__(kV1Threads) kl_v1(KlParams p) {
-  const int64_t n = blockIdx.x;
-  const float* s = p.s + n * p.C;
-  const float* t = p.t + n * p.C;
-  float ms = -INFINITY, mt = -INFINITY;
-  for (int c = threadIdx.x; c < p.C; c += kV1Threads) {
-    ms = fmaxf(ms, s[c] * p.inv_t);
-    if (!p.probs) mt = fmaxf(mt, t[c] * p.inv_t);
-  }
-  ms = dev::block_max<kV1Threads>(ms);
-  if (!p.probs) mt = dev::block_max<kV1Threads>(mt);
-  float ss = 0.f, st = 0.f;
-  for (int c = threadIdx.x; c < p.C; c += kV1Threads) {
-    ss += expf(s[c] * p.inv_t - ms);
-    if (!p.probs) st += expf(t[c] * p.inv_t - mt);
-  }
-  const float lse_s = ms + logf(dev::block_sum<kV1Threads>(ss));
-  const float lse_t = p.probs ? 0.f : mt + logf(dev::block_sum<kV1Threads>(st));
-  const float g = p.grad ? p.g() : 0.f;
-  float kl = 0.f;
-  for (int c = threadIdx.x; c < p.C; c += kV1Threads) {
-    float dp;
-    kl += kl_elem(s[c] * p.inv_t, p.probs ? t[c] : t[c] * p.inv_t, p.probs, lse_s, lse_t, &dp);
-    if (p.grad) p.grad[n * p.C + c] = g * dp;
-  }
-  if (p.rows) {
-    kl = dev::block_sum<kV1Threads>(kl);
-    if (threadIdx.x == 0) p.rows[n] = kl;
-  }
 }
 
 // ---- v2: G lanes per row, the row in registers ------------------------------------------------
@@ -193,27 +140,11 @@ __global__ void __launch_bounds__(kV2Threads) kl_v2(KlParams p) {
   }
 }
 
-template <int G, int V, int IT>
-void launch_v2(const KlParams& p, cudaStream_t stream) {
-  kl_v2<G, V, IT><<<ceil_div(p.N, kV2Threads / G), kV2Threads, 0, stream>>>(p);
-}
-
-// Picks the register layout: sub-warp rows for tiny C, else a full warp with enough iterations.
 void run_v2(const KlParams& p, cudaStream_t stream) {
-  const int C = p.C;
-  if (C <= 8) return launch_v2<8, 1, 1>(p, stream);
-  if (C <= 16) return launch_v2<16, 1, 1>(p, stream);
-  if (C <= 32) return launch_v2<32, 1, 1>(p, stream);
-  if (dev::rows_vec4(p.s, C) && dev::rows_vec4(p.t, C) && (!p.grad || dev::rows_vec4(p.grad, C))) {
-    if (C <= 128) return launch_v2<32, 4, 1>(p, stream);
-    if (C <= 256) return launch_v2<32, 4, 2>(p, stream);
-    if (C <= 512) return launch_v2<32, 4, 4>(p, stream);
-    return launch_v2<32, 4, 8>(p, stream);
-  }
-  if (C <= 128) return launch_v2<32, 1, 4>(p, stream);
-  if (C <= 256) return launch_v2<32, 1, 8>(p, stream);
-  if (C <= 512) return launch_v2<32, 1, 16>(p, stream);
-  return launch_v2<32, 1, 32>(p, stream);
+  const bool vec4 = dev::rows_vec4(p.s, p.C) && dev::rows_vec4(p.t, p.C) && (!p.grad || dev::rows_vec4(p.grad, p.C));
+  with_v2_layout(p.C, vec4, [&]<int G, int V, int IT>() {
+    kl_v2<G, V, IT><<<ceil_div(p.N, kV2Threads / G), kV2Threads, 0, stream>>>(p);
+  });
 }
 
 // ---- v3: block per row, online softmax --------------------------------------------------------
@@ -294,32 +225,28 @@ __global__ void __launch_bounds__(kV3Threads) kl_v3(KlParams p) {
 
 }  // namespace
 
+void launch_kl_v0(const KlParams& p, cudaStream_t stream) {
+  kl_v0<<<ceil_div(p.N, 128), 128, 0, stream>>>(p);
+}
+void launch_kl_v2(const KlParams& p, cudaStream_t stream) { run_v2(p, stream); }
+void launch_kl_v3(const KlParams& p, cudaStream_t stream) {
+  if (dev::rows_vec4(p.s, p.C) && dev::rows_vec4(p.t, p.C) && (!p.grad || dev::rows_vec4(p.grad, p.C)))
+    kl_v3<true><<<static_cast<unsigned>(p.N), kV3Threads, 0, stream>>>(p);
+  else
+    kl_v3<false><<<static_cast<unsigned>(p.N), kV3Threads, 0, stream>>>(p);
+}
+
+}  // namespace detail
+
 void softmax_kl(const float* s, const float* t, int64_t N, int64_t C, float temperature,
                 bool teacher_is_probs, float* loss, float* grad_s, const float* grad_loss,
                 int version, cudaStream_t stream) {
-  COHORT_CHECK(N > 0 && C > 0 && C <= (1 << 30) && temperature > 0.f,
-               "lab::softmax_kl: needs N > 0, 0 < C <= 2^30, T > 0; got N={} C={} T={}", N, C,
-               temperature);
-  const int v = resolve_version(Family::softmax_kl, version, C);
-  if (!loss && !grad_s) return;
-  Scratch rows(loss ? static_cast<size_t>(N) * sizeof(double) : 0, stream);
-  const KlParams p{s, t, N, static_cast<int>(C), 1.f / temperature, teacher_is_probs,
-                   rows.as<double>(), grad_s, grad_loss, temperature / static_cast<float>(N)};
-  switch (v) {
-    case 0: kl_v0<<<ceil_div(N, 128), 128, 0, stream>>>(p); break;
-    case 1: kl_v1<<<static_cast<unsigned>(N), kV1Threads, 0, stream>>>(p); break;
-    case 2: run_v2(p, stream); break;
-    default:
-      if (dev::rows_vec4(s, C) && dev::rows_vec4(t, C) && (!grad_s || dev::rows_vec4(grad_s, C)))
-        kl_v3<true><<<static_cast<unsigned>(N), kV3Threads, 0, stream>>>(p);
-      else
-        kl_v3<false><<<static_cast<unsigned>(N), kV3Threads, 0, stream>>>(p);
-  }
-  COHORT_LAUNCH_CHECK();
-  if (loss)
-    finalize_rows(rows.as<double>(), 1, N,
-                  static_cast<double>(temperature) * temperature / static_cast<double>(N), nullptr,
-                  loss, stream);
+  // The argument errors come before the version's, as they did when this was one function.
+  detail::check_softmax_kl(N, C, temperature);
+  constexpr detail::KlLaunch kVersions[] = {detail::launch_kl_v0, detail::launch_kl_v1,
+                                            detail::launch_kl_v2, detail::launch_kl_v3};
+  detail::run_softmax_kl(kVersions[resolve_version(Family::softmax_kl, version, C)], s, t, N, C,
+                         temperature, teacher_is_probs, loss, grad_s, grad_loss, stream);
 }
 
 }  // namespace cohort::cuda::lab
