@@ -1,6 +1,5 @@
 #include "core/storage.h"
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -11,7 +10,6 @@ namespace cohort {
 
 namespace {
 constexpr size_t kCpuAlignment = 64;
-std::atomic<bool> g_poison{false};
 
 void* cpu_alloc(size_t nbytes) {
   // aligned_alloc needs a size that is a multiple of the alignment; zero-size tensors still
@@ -20,13 +18,10 @@ void* cpu_alloc(size_t nbytes) {
   if (rounded == 0) rounded = kCpuAlignment;
   void* p = std::aligned_alloc(kCpuAlignment, rounded);
   if (!p) COHORT_FAIL("out of host memory allocating {} bytes", nbytes);
-  if (g_poison.load(std::memory_order_relaxed)) std::memset(p, 0xFF, rounded);
+  if (poison_allocations()) std::memset(p, 0xFF, rounded);
   return p;
 }
 }  // namespace
-
-void set_poison_allocations(bool on) { g_poison.store(on); }
-bool poison_allocations() { return g_poison.load(); }
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   if (device.is_cpu()) {

@@ -9,13 +9,9 @@
 #include <memory>
 
 #include "core/device.h"
+#include "core/poison.h"
 
 namespace cohort {
-
-// Debugging aid used by the test suite: when on, every new CPU allocation is filled with 0xFF
-// bytes (NaN for floats), so a kernel that leaves output elements unwritten fails its test.
-void set_poison_allocations(bool on);
-bool poison_allocations();
 
 class Storage {
  public:

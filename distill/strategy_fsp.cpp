@@ -1,6 +1,12 @@
 // fsp: Yim, Joo, Bae, Kim, "A gift from knowledge distillation: fast optimization, network
-// minimization and transfer learning" (CVPR 2017).
+// minimization and transfer learning" (CVPR 2017). Stage "fsp": every student minimises
+// Σ_pairs fsp_loss(G_s, G_t, λ) where each pair is (stage input, stage output) of a network
+// section, resized to the smaller spatial size by max- (paper) or avg-pooling; teacher fixed.
+// With shuffle_fsp, each student sees the teacher's matrices with rows/columns permuted by its
+// own random channel permutation (decorrelates ensemble students). Stage "train": CE from the
+// stage-1 weights. Without teacher weights, stage "teacher" comes first.
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "core/autograd.h"
@@ -9,8 +15,8 @@
 #include "core/ops/losses.h"
 #include "core/ops/nn.h"
 #include "core/ops/shape.h"
-#include "distill/strategies.h"
 #include "distill/strategy_common.h"
+#include "distill/strategy_registry.h"
 
 namespace cohort::distill {
 
@@ -42,35 +48,46 @@ std::vector<int64_t> random_permutation(int64_t n, Generator& gen) {
   return p;
 }
 
-}  // namespace
+enum class FspPool { max, avg };
 
-void FspOptions::bind(OptionBinder& b) {
-  teacher.bind(b);
-  b.choice("fsp_pool", pool, {{"max", FspPool::max}, {"avg", FspPool::avg}});
-  b.add("fsp_weight", fsp_weight);
-  b.add("shuffle_fsp", shuffle);
-  b.add("cache_teacher_fsp", cache_teacher);
-  stage1.bind(b);
-}
+struct FspOptions : OptionsOf<FspOptions> {
+  TeacherOptions teacher;
+  FspPool pool = FspPool::max;  // resizing of pairs with different sizes
+  double fsp_weight = 1.0;      // λ per pair (equal λ)
+  bool shuffle = false;
+  bool cache_teacher = false;
+  StageOneOptions stage1;
+  void bind(OptionBinder& b) override {
+    teacher.bind(b);
+    b.choice("fsp_pool", pool, {{"max", FspPool::max}, {"avg", FspPool::avg}});
+    b.add("fsp_weight", fsp_weight);
+    b.add("shuffle_fsp", shuffle);
+    b.add("cache_teacher_fsp", cache_teacher);
+    stage1.bind(b);
+  }
+  void validate(const RunConfig&) const override { teacher.validate("fsp"); }
+  const TeacherOptions* teacher_options() const override { return &teacher; }
+};
 
-StrategyEntry fsp_strategy_entry() {
-  return strategy_entry<FspStrategy, FspOptions>(
-      "fsp", "FSP: students match a teacher's flow-of-solution matrices, then train with CE");
-}
+class FspStrategy : public Strategy {
+ public:
+  FspStrategy(const RunConfig& cfg, Roster roster);
 
-namespace {
+ private:
+  // The FSP matrices [B,m,n] of a network's (stage input, stage output) taps.
+  std::vector<Tensor> fsp_matrices(nn::Model& model, const Tensor& images) const;
+  std::vector<Tensor> teacher_matrices(const data::Batch& batch);
+  StepLosses fsp_step(const data::Batch& batch);
 
-KdOptions kd_part(const FspOptions& o) {
-  KdOptions kd;
-  kd.teacher = o.teacher;
-  return kd;
-}
-
-}  // namespace
+  FspOptions opts_;
+  // Per student: permutation matrices ([m,m], [n,n]) of each pair when shuffling; drawn at
+  // construction from the run's seed, so a resumed run rebuilds the same ones.
+  std::vector<std::vector<std::pair<Tensor, Tensor>>> shuffles_;
+  std::map<int64_t, std::vector<Tensor>> cache_;  // dataset index -> teacher matrices [m,n]
+};
 
 FspStrategy::FspStrategy(const RunConfig& cfg, Roster roster)
-    : KdStrategy(cfg, std::move(roster), kd_part(cfg.strategy.options<FspOptions>())),
-      opts_(cfg.strategy.options<FspOptions>()) {
+    : Strategy(cfg, std::move(roster)), opts_(cfg.strategy.options<FspOptions>()) {
   const FspOptions& s = opts_;
   COHORT_CHECK(!s.cache_teacher || !cfg.data.augment,
                "fsp: 'strategy.cache_teacher_fsp' needs 'data.augment: false' (a cached teacher "
@@ -78,7 +95,7 @@ FspStrategy::FspStrategy(const RunConfig& cfg, Roster roster)
   COHORT_CHECK(s.stage1.length > 0, "fsp: 'strategy.stage1_length' must be > 0 (the FSP stage)");
   // Check the pairs once with a probe batch: same number of pairs and channel counts.
   NoGradGuard no_grad;
-  nn::Model& t = *teacher_.model;
+  nn::Model& t = *teacher().model;
   Device device = t.parameters().front().device();
   Tensor probe = Tensor::zeros({2, t.in_channels(), t.input_size(), t.input_size()}, DType::f32, device);
   t.eval();
@@ -86,7 +103,7 @@ FspStrategy::FspStrategy(const RunConfig& cfg, Roster roster)
   COHORT_CHECK(!gt.empty(), "fsp: the teacher {} has no FSP pairs (Model::fsp_pairs); use a model "
                "with stage taps such as the CIFAR ResNets", t.name());
   Generator gen(cfg.seed + 777);
-  for (Network& n : students_) {
+  for (Network& n : roster_.students) {
     n.model->eval();
     std::vector<Tensor> gs = fsp_matrices(*n.model, probe);
     COHORT_CHECK(gs.size() == gt.size(), "fsp: student {} has {} FSP pairs, teacher {} has {}", n.name,
@@ -103,6 +120,11 @@ FspStrategy::FspStrategy(const RunConfig& cfg, Roster roster)
     }
     shuffles_.push_back(std::move(perms));
   }
+  add_teacher_stage(opts_.teacher);
+  add_stage({.spec = schedule_unit_stage(cfg_, "fsp", opts_.stage1.length),
+             .step = [this](const data::Batch& b) { return fsp_step(b); },
+             .lr = opts_.stage1.lr});
+  add_stage({.spec = main_stage(cfg_, "train"), .step = [this](const data::Batch& b) { return ce_step(students(), b); }});
 }
 
 std::vector<Tensor> FspStrategy::fsp_matrices(nn::Model& model, const Tensor& images) const {
@@ -117,37 +139,15 @@ std::vector<Tensor> FspStrategy::fsp_matrices(nn::Model& model, const Tensor& im
   return gs;
 }
 
-std::vector<StageSpec> FspStrategy::stages() const {
-  std::vector<StageSpec> s;
-  if (train_teacher_) s.push_back({"teacher", opts_.teacher.epochs, false});
-  s.push_back(schedule_unit_stage(cfg_, "fsp", opts_.stage1.length));
-  s.push_back(main_stage(cfg_, "train"));
-  return s;
-}
-
-std::string FspStrategy::stage_name() const { return stages()[stage_].name; }
-
-void FspStrategy::begin_stage(size_t index, const StageContext& ctx) {
-  stage_ = index;
-  StageSpec spec = stages()[index];
-  if (teacher_stage()) {
-    start_training(teacher_, cfg_, spec, ctx);
-    return;
-  }
-  stop_training(teacher_);
-  for (Network& n : students_)
-    start_training(n, cfg_, spec, ctx, spec.name == "fsp" ? opts_.stage1.lr : 0.0);
-}
-
 std::vector<Tensor> FspStrategy::teacher_matrices(const data::Batch& batch) {
   NoGradGuard no_grad;
-  teacher_.model->eval();
-  if (!opts_.cache_teacher) return fsp_matrices(*teacher_.model, batch.images);
+  teacher().model->eval();
+  if (!opts_.cache_teacher) return fsp_matrices(*teacher().model, batch.images);
   // Per-sample cache: compute the matrices of the samples not seen yet, then stack.
   bool all_cached = true;
   for (int64_t i : batch.indices) all_cached &= cache_.count(i) > 0;
   if (!all_cached) {
-    std::vector<Tensor> fresh = fsp_matrices(*teacher_.model, batch.images);
+    std::vector<Tensor> fresh = fsp_matrices(*teacher().model, batch.images);
     for (size_t r = 0; r < batch.indices.size(); ++r) {
       std::vector<Tensor> per_sample;
       for (const Tensor& g : fresh) per_sample.push_back(g[static_cast<int64_t>(r)].clone());
@@ -164,26 +164,12 @@ std::vector<Tensor> FspStrategy::teacher_matrices(const data::Batch& batch) {
   return out;
 }
 
-StepLosses FspStrategy::step(const data::Batch& batch) {
-  if (teacher_stage()) return step_teacher(batch);
+StepLosses FspStrategy::fsp_step(const data::Batch& batch) {
   StepLosses out;
-  if (stage_name() == "train") {
-    for (Network& n : students_) {
-      n.model->train();
-      Tensor z = n.model->forward(batch.images);
-      Tensor ce = ops::cross_entropy(z, batch.labels);
-      minimise(n, ce);
-      out.logits.push_back(z.detach());
-      out.ce.push_back(ce.detach());
-      out.transfer.emplace_back();
-      out.total.push_back(ce.detach());
-    }
-    return out;
-  }
   std::vector<Tensor> gt = teacher_matrices(batch);
   const int64_t b = batch.images.size(0);
-  for (size_t k = 0; k < students_.size(); ++k) {
-    Network& n = students_[k];
+  for (size_t k = 0; k < roster_.students.size(); ++k) {
+    Network& n = roster_.students[k];
     n.model->train();
     std::vector<Tensor> gs = fsp_matrices(*n.model, batch.images);
     Tensor loss;
@@ -196,14 +182,22 @@ StepLosses FspStrategy::step(const data::Batch& batch) {
                            ops::expand(pn, {b, pn.size(0), pn.size(1)}), true);
       }
       Tensor l = ops::fsp_loss(gs[p], target, opts_.fsp_weight);
-      loss = loss.defined() ? ops::add(loss, l) : l;
+      loss = loss.defined() ? loss + l : l;
     }
     minimise(n, loss);
+    // No logits: the FSP stage computes none (the trainer's train top-1 shows "-").
     out.ce.emplace_back();
     out.transfer.push_back(loss.detach());
     out.total.push_back(loss.detach());
   }
   return out;
+}
+
+}  // namespace
+
+StrategyEntry fsp_strategy_entry() {
+  return strategy_entry<FspStrategy, FspOptions>(
+      "fsp", "FSP: students match a teacher's flow-of-solution matrices, then train with CE");
 }
 
 }  // namespace cohort::distill

@@ -1,11 +1,13 @@
 #include "distributed/cohort_strategy.h"
 
 #include <array>
+#include <map>
 
 #include "core/autograd.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/losses.h"
 #include "distill/bn_state.h"
+#include "distill/config_fields.h"
 #include "distill/strategy_common.h"
 #include "distill/strategy_registry.h"
 #include "distributed/data_parallel.h"
@@ -17,29 +19,29 @@ namespace cohort::dist {
 using distill::Network;
 using distill::StepLosses;
 
-namespace {
-
-// The strategy's DML options (defaults for `independent`, which has none and never reads them).
-distill::DmlOptions dml_options_of(const distill::RunConfig& cfg) {
-  return cfg.strategy.name == "dml" ? cfg.strategy.options<distill::DmlOptions>() : distill::DmlOptions{};
+CohortStrategy::Mutual CohortStrategy::read_mutual(const distill::RunConfig& cfg) {
+  Mutual m;
+  if (cfg.strategy.name != "dml") return m;
+  distill::RunConfig copy = cfg;
+  std::map<std::string, std::string> value;
+  for (const distill::ConfigField& f : distill::config_fields(copy)) value[f.key] = f.get();
+  m.temperature = std::stod(value.at("strategy.temperature"));
+  m.weight = std::stod(value.at("strategy.mimicry_weight"));
+  m.sequential = value.at("strategy.update") == "sequential";
+  if (value.at("strategy.teacher") == "ensemble") m.op.mode = DmlMode::ensemble;
+  else if (value.at("strategy.peer_reduction") == "sum") m.op.mode = DmlMode::sum;
+  else m.op.mode = DmlMode::average;
+  return m;
 }
 
-}  // namespace
-
-CohortStrategy::CohortStrategy(const distill::RunConfig& cfg, std::vector<Network> nets,
+CohortStrategy::CohortStrategy(const distill::RunConfig& cfg, distill::Roster roster,
                                std::shared_ptr<Communicator> comm)
-    : cfg_(cfg), nets_(std::move(nets)), comm_(std::move(comm)), opts_(dml_options_of(cfg)) {
-  if (opts_.teacher == distill::DmlTeacher::ensemble) mimicry_.mode = DmlMode::ensemble;
-  else if (opts_.peer_reduction == distill::PeerReduction::sum) mimicry_.mode = DmlMode::sum;
-  else mimicry_.mode = DmlMode::average;
+    : Strategy(cfg, std::move(roster)), comm_(std::move(comm)), mutual_(read_mutual(cfg)) {
   placement_ = place_networks(static_cast<int>(nets_.size()), comm_->size(), cfg_.distributed.placement);
-}
-
-std::vector<distill::StageSpec> CohortStrategy::stages() const { return {distill::main_stage(cfg_, "train")}; }
-
-void CohortStrategy::begin_stage(size_t, const distill::StageContext& ctx) {
-  // Replicas get optimisers too: a synchronise() fills their state for the checkpoint.
-  for (Network& n : nets_) distill::start_training(n, cfg_, stages()[0], ctx);
+  // One stage training every network on every rank's optimisers: the replicas get optimisers
+  // too, which a synchronise() fills for the checkpoint.
+  add_stage({.spec = distill::main_stage(cfg_, "train"),
+             .step = [this](const data::Batch& b) { return step_cohort(b); }});
 }
 
 std::vector<int> CohortStrategy::parts_per_rank() const {
@@ -59,18 +61,17 @@ std::vector<Tensor> CohortStrategy::gather_logits(const std::vector<Tensor>& log
   return all;
 }
 
-StepLosses CohortStrategy::step(const data::Batch& batch) {
+StepLosses CohortStrategy::step_cohort(const data::Batch& batch) {
   if (cfg_.strategy.name == "independent") return step_independent(batch);
   int64_t labelled = batch.labels.size(0);
   Tensor labels = cfg_.data.labelled_fraction < 1.0
                       ? distill::mask_unlabelled(batch, cfg_.seed, cfg_.data.labelled_fraction, &labelled)
                       : batch.labels;
-  return opts_.update == distill::DmlUpdate::sequential ? step_mutual_sequential(batch, labels, labelled > 0)
+  return mutual_.sequential ? step_mutual_sequential(batch, labels, labelled > 0)
                                               : step_mutual_sync(batch, labels, labelled > 0);
 }
 
 StepLosses CohortStrategy::step_mutual_sync(const data::Batch& batch, const Tensor& labels, bool any_labelled) {
-  const distill::DmlOptions& s = opts_;
   std::vector<Tensor> logits(nets_.size());
   for (size_t k = 0; k < nets_.size(); ++k) {
     if (!mine(k)) continue;
@@ -78,13 +79,13 @@ StepLosses CohortStrategy::step_mutual_sync(const data::Batch& batch, const Tens
     logits[k] = nets_[k].model->forward(batch.images);
   }
   const std::vector<Tensor> cohort = gather_logits(logits);
-  Tensor mimicry = ops::dml_mimicry(cohort, s.temperature, mimicry_);
+  Tensor mimicry = ops::dml_mimicry(cohort, mutual_.temperature, mutual_.op);
   std::vector<std::array<Tensor, 3>> parts;
   Tensor total_all;
   for (size_t k = 0; k < nets_.size(); ++k) {
     if (!mine(k)) continue;
     Tensor d = mimicry[static_cast<int64_t>(k)];
-    Tensor total = ops::mul(d, s.mimicry_weight);
+    Tensor total = ops::mul(d, mutual_.weight);
     Tensor ce;
     if (any_labelled) {
       ce = ops::cross_entropy(logits[k], labels);
@@ -105,7 +106,6 @@ StepLosses CohortStrategy::step_mutual_sync(const data::Batch& batch, const Tens
 
 StepLosses CohortStrategy::step_mutual_sequential(const data::Batch& batch, const Tensor& labels,
                                                   bool any_labelled) {
-  const distill::DmlOptions& s = opts_;
   const size_t K = nets_.size();
   std::vector<Tensor> logits(K);
   for (size_t k = 0; k < K; ++k) {
@@ -123,8 +123,8 @@ StepLosses CohortStrategy::step_mutual_sequential(const data::Batch& batch, cons
     if (mine(k)) {
       std::vector<Tensor> cohort = predictions;
       cohort[k] = logits[k];
-      Tensor d = ops::dml_mimicry(cohort, s.temperature, mimicry_)[static_cast<int64_t>(k)];
-      Tensor total = ops::mul(d, s.mimicry_weight);
+      Tensor d = ops::dml_mimicry(cohort, mutual_.temperature, mutual_.op)[static_cast<int64_t>(k)];
+      Tensor total = ops::mul(d, mutual_.weight);
       Tensor ce;
       if (any_labelled) {
         ce = ops::cross_entropy(logits[k], labels);
@@ -201,18 +201,6 @@ StepLosses CohortStrategy::gather_losses(std::vector<std::array<Tensor, 3>> part
   return out;
 }
 
-std::vector<Network*> CohortStrategy::trained() {
-  std::vector<Network*> v;
-  for (Network& n : nets_) v.push_back(&n);
-  return v;
-}
-
-std::vector<std::pair<std::string, NamedTensors>> CohortStrategy::checkpointed() {
-  std::vector<std::pair<std::string, NamedTensors>> parts;
-  for (Network& n : nets_) parts.emplace_back(n.name, n.model->state_dict());
-  return parts;
-}
-
 std::vector<Tensor> CohortStrategy::predict(const Tensor& images) {
   std::vector<Tensor> logits(nets_.size());
   for (size_t k = 0; k < nets_.size(); ++k) {
@@ -250,7 +238,7 @@ std::unique_ptr<distill::Strategy> make_distributed_strategy(const distill::RunC
   check_distributable(cfg, comm->size());
   distill::Roster roster = distill::build_roster(cfg, {.num_classes = num_classes, .in_channels = in_channels,
                                                       .device = device});
-  return std::make_unique<CohortStrategy>(cfg, std::move(roster.students), std::move(comm));
+  return std::make_unique<CohortStrategy>(cfg, std::move(roster), std::move(comm));
 }
 
 std::function<std::unique_ptr<distill::Strategy>(const distill::RunConfig&, int64_t, int64_t, Device)>
@@ -261,7 +249,7 @@ distributed_strategy_factory(std::shared_ptr<Communicator> comm) {
     if (!cfg.distributed.data_parallel)
       return make_distributed_strategy(cfg, num_classes, in_channels, device, comm);
     check_distributable(cfg, comm->size());
-    return std::make_unique<DataParallelStrategy>(distill::make_strategy(cfg, num_classes, in_channels, device), comm,
+    return std::make_unique<DataParallelStrategy>(cfg, distill::make_strategy(cfg, num_classes, in_channels, device), comm,
                                                   static_cast<size_t>(cfg.distributed.bucket_mb * 1024 * 1024));
   };
 }

@@ -21,7 +21,6 @@
 #include <memory>
 
 #include "core/ops/losses.h"
-#include "distill/strategies.h"
 #include "distill/strategy.h"
 #include "distributed/communicator.h"
 #include "distributed/placement.h"
@@ -30,25 +29,28 @@ namespace cohort::dist {
 
 class CohortStrategy : public distill::Strategy {
  public:
-  CohortStrategy(const distill::RunConfig& cfg, std::vector<distill::Network> nets,
-                 std::shared_ptr<Communicator> comm);
-  std::string name() const override { return cfg_.strategy.name; }
-  std::vector<distill::StageSpec> stages() const override;
-  void begin_stage(size_t index, const distill::StageContext& ctx) override;
-  distill::StepLosses step(const data::Batch& batch) override;
-  std::vector<distill::Network*> trained() override;
-  std::vector<distill::Network*> evaluated() override { return trained(); }
-  std::vector<std::pair<std::string, NamedTensors>> checkpointed() override;
+  CohortStrategy(const distill::RunConfig& cfg, distill::Roster roster, std::shared_ptr<Communicator> comm);
   std::vector<Tensor> predict(const Tensor& images) override;
   void synchronise() override;
 
   const Placement& placement() const { return placement_; }
 
  private:
+  // dml's knobs, read from the config's strategy.* keys (the dml strategy's options type is
+  // private to distill/strategy_dml.cpp); defaults for independent, which reads none.
+  struct Mutual {
+    double temperature = 1.0;
+    double weight = 1.0;
+    bool sequential = false;
+    ops::DmlOptions op;
+  };
+  static Mutual read_mutual(const distill::RunConfig& cfg);
+
   bool mine(size_t k) const { return placement_.owner[k] == comm_->rank(); }
   std::vector<int> parts_per_rank() const;
   // Every network's logits (this rank's live, the others gathered) in network order.
   std::vector<Tensor> gather_logits(const std::vector<Tensor>& logits);
+  distill::StepLosses step_cohort(const data::Batch& batch);
   distill::StepLosses step_mutual_sync(const data::Batch& batch, const Tensor& labels, bool any_labelled);
   distill::StepLosses step_mutual_sequential(const data::Batch& batch, const Tensor& labels, bool any_labelled);
   distill::StepLosses step_independent(const data::Batch& batch);
@@ -56,11 +58,9 @@ class CohortStrategy : public distill::Strategy {
   distill::StepLosses gather_losses(std::vector<std::array<Tensor, 3>> parts, std::vector<Tensor> logits,
                                     bool has_ce, bool has_transfer);
 
-  distill::RunConfig cfg_;
-  std::vector<distill::Network> nets_;
+  std::vector<distill::Network>& nets_ = roster_.students;
   std::shared_ptr<Communicator> comm_;
-  distill::DmlOptions opts_;  // dml's knobs (defaults for independent)
-  ops::DmlOptions mimicry_;
+  Mutual mutual_;
   Placement placement_;
 };
 

@@ -26,9 +26,9 @@ data::Batch slice_batch(const data::Batch& batch, int64_t begin, int64_t end) {
   return out;
 }
 
-DataParallelStrategy::DataParallelStrategy(std::unique_ptr<distill::Strategy> inner,
+DataParallelStrategy::DataParallelStrategy(const distill::RunConfig& cfg, std::unique_ptr<distill::Strategy> inner,
                                            std::shared_ptr<Communicator> comm, size_t bucket_bytes)
-    : inner_(std::move(inner)), comm_(std::move(comm)), averager_(comm_, bucket_bytes) {}
+    : Strategy(cfg, distill::Roster{}), inner_(std::move(inner)), comm_(std::move(comm)), averager_(comm_, bucket_bytes) {}
 
 void DataParallelStrategy::begin_stage(size_t index, const distill::StageContext& ctx) {
   inner_->begin_stage(index, ctx);

@@ -23,9 +23,9 @@ data::Batch slice_batch(const data::Batch& batch, int64_t begin, int64_t end);
 
 class DataParallelStrategy : public distill::Strategy {
  public:
-  DataParallelStrategy(std::unique_ptr<distill::Strategy> inner, std::shared_ptr<Communicator> comm,
-                       size_t bucket_bytes);
-  std::string name() const override { return inner_->name(); }
+  // A decorator: `inner` (built from `cfg`) keeps the networks and the stage table.
+  DataParallelStrategy(const distill::RunConfig& cfg, std::unique_ptr<distill::Strategy> inner,
+                       std::shared_ptr<Communicator> comm, size_t bucket_bytes);
   std::vector<distill::StageSpec> stages() const override { return inner_->stages(); }
   void begin_stage(size_t index, const distill::StageContext& ctx) override;
   distill::StepLosses step(const data::Batch& batch) override;

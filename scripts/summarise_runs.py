@@ -26,7 +26,7 @@ BASELINES = {"dml-resnet32": "independent-resnet32",
              "dml-resnet8x2": "independent-resnet8x2", "dml-resnet8x2-sequential": "independent-resnet8x2",
              "dml-resnet8x3": "independent-resnet8x2", "fitnet-resnet8": "independent-resnet8x2",
              "fsp-resnet8": "independent-resnet8x2", "fsp-resnet8-third": "independent-resnet8-third"}
-# The papers' figures as the issue quotes them (DML: ResNet-32 alone 68.99, DML gains of about
+# The papers' published figures (DML: ResNet-32 alone 68.99, DML gains of about
 # +1.5 to +2.5 points; FSP: teacher ~64 %, student alone 58.65 %, FSP student ~63 %).
 PAPER = {("independent-resnet32", "resnet32"): "68.99", ("dml-resnet32", "resnet32"): "gain +1.5…+2.5",
          ("dml-mobilenet-resnet32", "resnet32"): "gain +1.5…+2.5",

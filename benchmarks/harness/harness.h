@@ -1,7 +1,8 @@
-// The one harness every kernel benchmark uses (STYLE "one benchmark harness"): GPU check,
-// options, CUDA-event timing with warm-up, an L2 flush before every timed run and the median of
-// many runs, the measured copy bandwidth as the ceiling, validation helpers, and a report that
-// prints a table and writes JSON. Plain C++ over the CUDA runtime API (no kernels of its own).
+// The one harness every kernel benchmark uses, so every figure is measured the same way
+// (docs/style.md): GPU check, options, CUDA-event timing with warm-up, an L2 flush before every
+// timed run and the median of many runs, the measured copy bandwidth as the ceiling, validation
+// helpers, and a report that prints a table and writes JSON. Plain C++ over the CUDA runtime API
+// (no kernels of its own).
 #pragma once
 
 // CUDA builds only: a CPU-only build compiles this to nothing (the benchmarks then exit 77).

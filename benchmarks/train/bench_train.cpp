@@ -1,6 +1,6 @@
 // Training throughput: images/s and peak memory of one full training step (forward of every
 // network, losses, backward, optimiser steps) of the distillation strategies, through the same
-// Strategy objects the trainer uses (distill/strategies.h) on a fixed synthetic CIFAR-shaped
+// Strategy objects the trainer uses (distill/strategy_registry.h) on a fixed synthetic CIFAR-shaped
 // batch (3×32×32, 100 classes). benchmarks/pytorch/train_step.py times the same rows in PyTorch;
 // benchmarks/train/run_side_by_side.sh runs both in alternation and prints the table.
 //
@@ -45,7 +45,7 @@ struct Row {
   std::string stage;       // the stage to time (kd: "kd", fsp: stage 1 "fsp")
 };
 
-// The rows of the throughput table (issue: training throughput side by side with PyTorch).
+// The rows of the throughput table: training throughput side by side with PyTorch.
 const std::vector<Row>& rows() {
   static const std::vector<Row> r = {
       {"independent-resnet32", "independent", {"resnet32"}, "", ""},

@@ -50,6 +50,7 @@ PendingChecks& pending() {
 
 void defer_label_check(const int* device_flag, const Tensor& labels, int64_t C, int64_t ignore_index, int device,
                        cudaStream_t stream) {
+  set_sync_hook(check_deferred_labels);  // the runtime's synchronising calls run the checks
   DeviceGuard guard(device);
   PendingCheck c{static_cast<int*>(pinned_alloc(sizeof(int))), nullptr, labels, C, ignore_index, device};
   cudaError_t err = cudaEventCreateWithFlags(&c.done, cudaEventDisableTiming);

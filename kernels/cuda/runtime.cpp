@@ -15,19 +15,28 @@
 //   cuda:i->cuda:j   waits for the source device, then a peer copy on the destination stream
 #include "kernels/cuda/runtime.h"
 
+#include <atomic>
 #include <cstring>
 #include <string>
+#include <vector>
 
-#include "core/storage.h"
+#include "core/poison.h"
 #include "kernels/cuda/allocator.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_util.h"
-#include "kernels/cuda/label_check.h"
 
 namespace cohort::cuda {
 
 namespace {
+
+std::atomic<SyncHook>& sync_hook() {
+  static std::atomic<SyncHook> hook{nullptr};
+  return hook;
+}
+void run_sync_hook() {
+  if (const SyncHook hook = sync_hook().load()) hook();
+}
 
 struct Probe {
   int count = 0;
@@ -108,7 +117,7 @@ void* device_alloc(size_t nbytes, int device) {
   DeviceGuard guard(device);
   cudaStream_t stream = current_stream(device);
   void* ptr = caching_device_malloc(nbytes, device, stream);
-  // The test suite's poisoning (core/storage.h) covers device memory too: 0xFF bytes are NaN
+  // The test suite's poisoning (core/poison.h) covers device memory too: 0xFF bytes are NaN
   // for f32/f64, so a kernel that leaves outputs unwritten fails its parity test.
   if (poison_allocations()) COHORT_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, nbytes, stream));
   return ptr;
@@ -185,14 +194,14 @@ void copy_bytes(void* dst, bool dst_is_cuda, int dst_device, const void* src, bo
     COHORT_CUDA_CHECK(cudaStreamSynchronize(current_stream(device)));
   }
   // A device->host copy has waited for the stream: cross_entropy's label checks are due.
-  if (!dst_is_cuda && src_is_cuda) check_deferred_labels();
+  if (!dst_is_cuda && src_is_cuda) run_sync_hook();
 }
 
 void synchronize(int device) {
   require_device(device);
   DeviceGuard guard(device);
   COHORT_CUDA_CHECK(cudaDeviceSynchronize());
-  check_deferred_labels();
+  run_sync_hook();
 }
 
 void synchronize_and_check(int device, const char* op) {
@@ -206,7 +215,9 @@ void synchronize_and_check(int device, const char* op) {
                                    "on cuda:{}",
                                    op, cudaGetErrorName(err), cudaGetErrorString(err), device));
   }
-  check_deferred_labels();
+  run_sync_hook();
 }
+
+void set_sync_hook(SyncHook hook) { sync_hook().store(hook); }
 
 }  // namespace cohort::cuda

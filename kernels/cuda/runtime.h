@@ -44,4 +44,11 @@ void synchronize(int device);
 // (COHORT_SYNC=1 runs this after every op).
 void synchronize_and_check(int device, const char* op);
 
+// Work a higher layer attaches to the synchronising calls: run after every device->host copy,
+// synchronize() and synchronize_and_check(), on the calling thread. cross_entropy's deferred
+// label checks (label_check.h) install theirs before deferring the first one; the runtime
+// itself knows nothing of them. One hook per process; installing the same one again is a no-op.
+using SyncHook = void (*)();
+void set_sync_hook(SyncHook hook);
+
 }  // namespace cohort::cuda

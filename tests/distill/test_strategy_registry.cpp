@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "core/ops/elementwise.h"
 #include "core/ops/losses.h"
 #include "distill/config_error.h"
 #include "distill/config_fields.h"
@@ -55,43 +56,25 @@ struct EchoOptions : OptionsOf<EchoOptions> {
 class EchoStrategy : public Strategy {
  public:
   EchoStrategy(const RunConfig& cfg, Roster roster)
-      : cfg_(cfg), nets_(std::move(roster.students)), opts_(cfg.strategy.options<EchoOptions>()) {}
-  std::string name() const override { return "test-echo"; }
-  std::vector<StageSpec> stages() const override { return {main_stage(cfg_, "echo")}; }
-  void begin_stage(size_t, const StageContext& ctx) override {
-    for (Network& n : nets_) start_training(n, cfg_, stages()[0], ctx);
-  }
-  StepLosses step(const data::Batch& batch) override {
-    StepLosses out;
-    const double factor = opts_.scale * (opts_.mode == EchoMode::doubled ? 2.0 : 1.0);
-    for (Network& n : nets_) {
-      n.model->train();
-      Tensor z = n.model->forward(batch.images);
-      Tensor ce = ops::cross_entropy(z, batch.labels);
-      Tensor total = ce * factor;
-      minimise(n, total);
-      out.ce.push_back(ce.detach());
-      out.transfer.emplace_back();
-      out.total.push_back(total.detach());
-      out.logits.push_back(z.detach());
-    }
-    return out;
-  }
-  std::vector<Network*> trained() override {
-    std::vector<Network*> v;
-    for (Network& n : nets_) v.push_back(&n);
-    return v;
-  }
-  std::vector<Network*> evaluated() override { return trained(); }
-  std::vector<std::pair<std::string, NamedTensors>> checkpointed() override {
-    std::vector<std::pair<std::string, NamedTensors>> parts;
-    for (Network& n : nets_) parts.emplace_back(n.name, n.model->state_dict());
-    return parts;
+      : Strategy(cfg, std::move(roster)), opts_(cfg.strategy.options<EchoOptions>()) {
+    add_stage({.spec = main_stage(cfg_, "echo"), .step = [this](const data::Batch& b) { return echo_step(b); }});
   }
 
  private:
-  RunConfig cfg_;
-  std::vector<Network> nets_;
+  StepLosses echo_step(const data::Batch& batch) {
+    StepLosses out;
+    const double factor = opts_.scale * (opts_.mode == EchoMode::doubled ? 2.0 : 1.0);
+    for (Network* n : students()) {
+      n->model->train();
+      Tensor z = n->model->forward(batch.images);
+      Tensor ce = ops::cross_entropy(z, batch.labels);
+      Tensor total = ce * factor;
+      minimise(*n, total);
+      out.add(ce, Tensor(), total, z);
+    }
+    return out;
+  }
+
   EchoOptions opts_;
 };
 
