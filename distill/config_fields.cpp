@@ -144,6 +144,13 @@ std::vector<ConfigField> config_fields(RunConfig& c) {
   t.add("train.eval_every", r.eval_every);
   t.add("train.checkpoint_every", r.checkpoint_every);
   t.add("train.baseline", r.baseline);
+
+  DistributedConfig& x = c.distributed;
+  t.add("distributed.backend", x.backend);
+  t.add("distributed.placement", x.placement);
+  t.add("distributed.timeout_s", x.timeout_s);
+  t.add("distributed.data_parallel", x.data_parallel);
+  t.add("distributed.bucket_mb", x.bucket_mb);
   return t.fields;
 }
 
@@ -171,7 +178,7 @@ ConfigField find_field(RunConfig& cfg, const std::string& key) {
     if (f.key.rfind(section + ".", 0) == 0) known.push_back(f.key);
   if (known.empty())
     config_fail(key, "unknown key '{}' (sections: name, seed, device, data, networks, optimizer, "
-                "schedule, strategy, train)", key);
+                "schedule, strategy, train, distributed)", key);
   config_fail(key, "unknown key '{}'; known keys in '{}': {}", key, section, fmt::join(known, ", "));
 }
 

@@ -143,6 +143,13 @@ void RunConfig::validate() const {
   check_positive("train.log_every", train.log_every);
   check_positive("train.eval_every", train.eval_every);
   check_positive("train.checkpoint_every", train.checkpoint_every);
+
+  check_one_of("distributed.backend", distributed.backend, {"auto", "mpi", "nccl", "none"});
+  check_one_of("distributed.placement", distributed.placement, {"block", "round_robin"});
+  require(distributed.timeout_s > 0.0, "distributed.timeout_s", "'distributed.timeout_s' must be > 0, got {}",
+          distributed.timeout_s);
+  require(distributed.bucket_mb > 0.0, "distributed.bucket_mb", "'distributed.bucket_mb' must be > 0, got {}",
+          distributed.bucket_mb);
 }
 
 }  // namespace cohort::distill

@@ -103,6 +103,15 @@ struct TrainConfig {
   std::string baseline;        // optional metrics.jsonl of an independent run (gain column)
 };
 
+// Several processes (mpirun / srun): docs/distributed.md. Without a launcher these change nothing.
+struct DistributedConfig {
+  std::string backend = "auto";     // auto | mpi | nccl | none (none: one process even under mpirun)
+  std::string placement = "block";  // block | round_robin: how the cohort's networks spread over ranks
+  double timeout_s = 300.0;         // a collective waiting longer for a peer fails the run
+  bool data_parallel = false;       // every rank holds every network and takes a share of each batch
+  double bucket_mb = 25.0;          // data parallelism: gradients all-reduced in buckets of this size
+};
+
 struct RunConfig {
   std::string name = "run";
   uint64_t seed = 0;
@@ -113,6 +122,7 @@ struct RunConfig {
   ScheduleConfig schedule;
   StrategyConfig strategy;
   TrainConfig train;
+  DistributedConfig distributed;
 
   // Throws ValueError naming the key ("optimizer.lr", "networks.1.model", ...) on a bad value.
   void validate() const;

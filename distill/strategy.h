@@ -114,16 +114,18 @@ class Strategy {
 
   // strategy.name of the config it was built from.
   const std::string& name() const { return cfg_.strategy.name; }
-  std::vector<StageSpec> stages() const;
+  // stages(), step() and trained() are virtual for decorators only (data parallelism,
+  // distributed/data_parallel.h wraps any strategy); strategies fill the stage table instead.
+  virtual std::vector<StageSpec> stages() const;
   // Enters stage `index`: (re)builds the optimisers/schedulers of the networks it trains and stops
   // training the others.
   virtual void begin_stage(size_t index, const StageContext& ctx);
   // One optimisation step of the current stage on a batch (images/labels on the training device).
-  StepLosses step(const data::Batch& batch);
+  virtual StepLosses step(const data::Batch& batch);
 
   // The networks the current stage trains (their optimisers/schedulers are live) — the trainer
   // steps their schedules, logs their losses and checkpoints them.
-  std::vector<Network*> trained();
+  virtual std::vector<Network*> trained();
   // The networks evaluated each epoch and reported in the summary: those the stage trains (the
   // teacher while it is pretrained, the students after).
   virtual std::vector<Network*> evaluated() { return trained(); }
@@ -131,6 +133,14 @@ class Strategy {
   // each student's state_dict, the teacher's, then the extra trainables. Restoring copies into
   // these handles.
   virtual std::vector<std::pair<std::string, NamedTensors>> checkpointed();
+  // Evaluation: the logits of every evaluated() network on `images`, in that order (the trainer
+  // has put them in eval mode, without a graph). Distributed strategies (distributed/) compute
+  // their own networks' and gather the others'.
+  virtual std::vector<Tensor> predict(const Tensor& images);
+  // Before a checkpoint or the final weights are written: makes this process's copy of every
+  // network (weights, buffers, optimiser state) current. Only distributed strategies have
+  // anything to do (their networks train on other ranks); a collective there.
+  virtual void synchronise() {}
   // Scalar state beyond weights and optimisers (step counters, generator offsets).
   virtual nlohmann::json state() const { return nlohmann::json::object(); }
   virtual void load_state(const nlohmann::json&) {}

@@ -96,6 +96,12 @@ Tensor mask_unlabelled(const data::Batch& batch, uint64_t seed, double fraction,
   return Tensor::from_vector(labels, {static_cast<int64_t>(labels.size())}, batch.labels.device());
 }
 
+std::vector<Tensor> Strategy::predict(const Tensor& images) {
+  std::vector<Tensor> logits;
+  for (Network* n : evaluated()) logits.push_back(n->model->forward(images));
+  return logits;
+}
+
 void minimise(Network& net, const Tensor& loss) {
   net.optimizer->zero_grad();
   loss.backward();

@@ -19,13 +19,15 @@ Trainer::Trainer(RunConfig cfg, TrainerOptions options)
   device_ = options_.device ? *options_.device : resolve_device(cfg_.device);
   data_ = make_run_data(cfg_, device_);
   if (!data_.note.empty()) say("note: " + data_.note);
-  strategy_ = make_strategy(cfg_, data_.num_classes, data_.channels, device_);
+  strategy_ = options_.make_strategy ? options_.make_strategy(cfg_, data_.num_classes, data_.channels, device_)
+                                     : make_strategy(cfg_, data_.num_classes, data_.channels, device_);
   // metrics.jsonl is opened by run(): building a trainer writes nothing.
 }
 
 Trainer::~Trainer() = default;
 
 void Trainer::say(const std::string& line) const {
+  if (!writer()) return;
   if (options_.print) options_.print(line);
   else std::printf("%s\n", line.c_str()), std::fflush(stdout);
 }
@@ -62,11 +64,11 @@ TrainResult Trainer::run() {
     pos = load_checkpoint();
     resumed = true;
     // The records after the checkpoint (a killed partial epoch) are redone by this run.
-    rewind_metrics(options_.out_dir + "/metrics.jsonl", pos.global_step);
+    if (writer()) rewind_metrics(options_.out_dir + "/metrics.jsonl", pos.global_step);
     say(fmt::format("resumed from {} at stage '{}', epoch {}, step {}", checkpoint_path(),
                     stages_[pos.stage].name, pos.epoch + 1, pos.global_step));
   }
-  log_ = std::make_unique<MetricsLog>(options_.out_dir, options_.resume);
+  if (writer()) log_ = std::make_unique<MetricsLog>(options_.out_dir, options_.resume);
 
   for (; pos.stage < stages_.size(); ++pos.stage) {
     if (!run_stage(pos, resumed, result)) return result;
@@ -123,7 +125,7 @@ bool Trainer::run_epoch(Position& pos, const StageLength& len, TrainResult& resu
         result.stopped_on_nan = true;
         result.message = non_finite_message(pos, nets[k]->name, v);
         say("error: " + result.message);
-        log_->write({{"type", "error"}, {"step", pos.global_step}, {"message", result.message}});
+        record({{"type", "error"}, {"step", pos.global_step}, {"message", result.message}});
         return false;
       }
       totals.push_back(v);

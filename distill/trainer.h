@@ -41,6 +41,13 @@ struct TrainerOptions {
   // Called after every training step; an exception it throws ends the run there (the last
   // checkpoint, written atomically, stays valid). The Python binding checks Ctrl-C here.
   std::function<void()> after_step = nullptr;
+  // Builds the run's strategy; empty: make_strategy (distill/strategy_registry.h). A distributed
+  // run passes distributed/'s (docs/distributed.md).
+  std::function<std::unique_ptr<Strategy>(const RunConfig&, int64_t num_classes, int64_t in_channels, Device)>
+      make_strategy = nullptr;
+  // false on every rank but rank 0 of a distributed run: prints nothing and writes no file
+  // (metrics, checkpoints, weights); it still reads a checkpoint to resume.
+  bool writer = true;
 };
 
 struct NetworkEval {
@@ -113,6 +120,8 @@ class Trainer {
                   const EpochStats& stats, TrainResult& result);
   // trainer_checkpoint.cpp
   void save_checkpoint(const Position& pos);
+  bool writer() const { return options_.writer; }
+  void record(const nlohmann::json& rec) { if (log_) log_->write(rec); }
   Position load_checkpoint();
   bool past_end(const Position& pos) const;
   static Position read_position(const nlohmann::json& extra, const std::string& path);

@@ -38,6 +38,8 @@ optim::CheckpointParts live_parts(Strategy& strategy, std::vector<std::string>* 
 }  // namespace
 
 void Trainer::save_checkpoint(const Position& pos) {
+  strategy_->synchronise();  // distributed runs, every rank: the owners' networks to the writer
+  if (!writer()) return;
   std::vector<std::string> part_names;
   optim::CheckpointParts parts = live_parts(*strategy_, &part_names);
   nlohmann::json best = nlohmann::json::array();

@@ -16,11 +16,10 @@ EvalReport Trainer::evaluate() {
   for (Network* n : nets) n->model->eval();
   auto it = data_.test->epoch(0);
   while (auto batch = it.next()) {
-    std::vector<Tensor> logits;
+    const std::vector<Tensor> logits = strategy_->predict(batch->images);
     for (size_t k = 0; k < nets.size(); ++k) {
-      logits.push_back(nets[k]->model->forward(batch->images));
-      meters[k].add(logits.back(), batch->labels);
-      loss_sum[k] += ops::cross_entropy(logits.back(), batch->labels).item() * static_cast<double>(batch->labels.size(0));
+      meters[k].add(logits[k], batch->labels);
+      loss_sum[k] += ops::cross_entropy(logits[k], batch->labels).item() * static_cast<double>(batch->labels.size(0));
     }
     if (nets.size() > 1) ensemble.add(ensemble_log_probs(logits), batch->labels);
   }
@@ -62,7 +61,7 @@ void Trainer::eval_epoch(const Position& pos, const StageLength& len, const std:
     line += fmt::format(" | ensemble {:.2f}%", report.ensemble.top1);
     if (last_stage) ensemble_best_ = std::max(ensemble_best_, report.ensemble.top1);
   }
-  log_->write(rec);
+  record(rec);
   say(line);
   result.final_eval = report;
 }

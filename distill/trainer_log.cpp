@@ -42,7 +42,7 @@ void Trainer::log_progress(const Position& pos, const StageLength& len, const st
     accuracy += fmt::format(" {} {:.1f}%", nets[k]->name, stats.train_acc[k].top1_pct());
     rec["train_top1"][nets[k]->name] = stats.train_acc[k].top1_pct();
   }
-  log_->write(rec);
+  record(rec);
   say(fmt::format("[{}] epoch {}/{} step {}/{} loss{} | lr {:.4g} |{} | {:.0f} img/s | elapsed {} | "
                   "ETA {} (run)", stage.name, pos.epoch + 1, len.epochs, pos.stage_step, len.steps, parts,
                   nets.front()->scheduler->get_lr().front(),

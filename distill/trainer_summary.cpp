@@ -38,11 +38,13 @@ void Trainer::finish(const Position& pos, TrainResult& result) {
     summary.push_back({{"network", r.network}, {"parameters", r.parameters}, {"best_top1", r.best_top1},
                        {"best_epoch", r.best_epoch}, {"final_top1", r.final_top1}, {"final_top5", r.final_top5},
                        {"final_entropy", r.final_entropy}});
-  log_->write({{"type", "summary"}, {"step", pos.global_step}, {"networks", summary},
+  record({{"type", "summary"}, {"step", pos.global_step}, {"networks", summary},
                {"ensemble_best_top1", ensemble_best_}, {"wall_time_s", elapsed_s()}});
   // Each network's final weights on their own (PyTorch-compatible names): for `cohort eval`, as a
   // KD/FSP teacher (`strategy.teacher_weights`) or for loading in PyTorch. Written atomically.
-  for (Network* n : final_nets) nn::save_weights(*n->model, options_.out_dir + "/" + n->name + ".safetensors");
+  strategy_->synchronise();  // distributed runs, every rank: the owners' networks to the writer
+  if (writer())
+    for (Network* n : final_nets) nn::save_weights(*n->model, options_.out_dir + "/" + n->name + ".safetensors");
 }
 
 }  // namespace cohort::distill

@@ -76,6 +76,7 @@ int64_t Adam::step_count(size_t index) const {
 }
 
 void Adam::step() {
+  run_before_step();
   for (size_t g = 0; g < num_param_groups(); ++g) {
     const AdamOptions& o = options_[g];
     for (const Stepping& s : params_with_grad(g)) {

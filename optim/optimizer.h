@@ -10,6 +10,7 @@
 // group 1's, ...), as in PyTorch's state_dict; see docs/optim.md for the state layout.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -63,7 +64,12 @@ class Optimizer {
   virtual std::string_view name() const = 0;
 
   // One update of every parameter with a gradient. Does not record autograd history.
+  // Implementations call run_before_step() first.
   virtual void step() = 0;
+
+  // Called at the start of every step(), before any parameter changes, with this optimiser:
+  // data parallelism (distributed/) averages the gradients over ranks there. Empty: none.
+  void set_before_step(std::function<void(Optimizer&)> hook) { before_step_ = std::move(hook); }
 
   // Drops every parameter's gradient (set_to_none, PyTorch 2's default) or zeroes it in place.
   void zero_grad(bool set_to_none = true);
@@ -116,6 +122,9 @@ class Optimizer {
     std::vector<size_t> indices;
   };
   std::vector<Stepping> params_with_grad(size_t group) const;
+  void run_before_step() {
+    if (before_step_) before_step_(*this);
+  }
 
  private:
   void load_state_dict_checked(const OptimizerState& state);
@@ -123,6 +132,7 @@ class Optimizer {
   std::vector<std::vector<Tensor>> groups_;
   std::vector<OptionOverrides> overrides_;
   std::vector<size_t> offsets_;  // groups_.size() + 1 prefix sums
+  std::function<void(Optimizer&)> before_step_;
 };
 
 }  // namespace cohort::optim

@@ -57,6 +57,7 @@ Tensor SGD::momentum_buffer(size_t index) const {
 }
 
 void SGD::step() {
+  run_before_step();
   for (size_t g = 0; g < num_param_groups(); ++g) {
     const SGDOptions& o = options_[g];
     SgdHyper hyper{o.lr, o.momentum, o.dampening, o.weight_decay, o.nesterov, false};

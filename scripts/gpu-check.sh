@@ -14,6 +14,7 @@
 #     bench_<kernel> x4, bench_copy_bandwidth   --quick sizes, JSON kept
 #     train_side_by_side bench_train and PyTorch's train_step.py, ResNet-32 independent and DML
 #     bench_optim        the CUDA rows
+#     nccl_one_rank      the nccl backend of distributed training on one GPU (cohort_cuda_tests "[nccl]")
 #
 # A step that fails or runs out of time is recorded and the next one runs. Exit code 77 from a
 # binary (no usable GPU) is recorded as skipped. Everything ends up in OUTDIR as exactly two
@@ -57,7 +58,7 @@ STEP_BUDGET_S=480
 declare -A LIMIT=(
   [cuda_tests]=150 [memcheck]=90
   [bench_softmax_kl]=25 [bench_cross_entropy]=25 [bench_cohort_kl]=25 [bench_fsp]=25
-  [bench_copy_bandwidth]=20 [train_side_by_side]=90 [bench_optim]=30
+  [bench_copy_bandwidth]=15 [train_side_by_side]=90 [bench_optim]=20 [nccl_one_rank]=15
 )
 budget=0
 for step in "${!LIMIT[@]}"; do budget=$((budget + LIMIT[$step])); done
@@ -102,7 +103,7 @@ fi
 PYTHON=${PYTHON:-$([ -x /opt/torch/.venv/bin/python3 ] && echo /opt/torch/.venv/bin/python3 || echo python3)}
 # The wheel's cuDNN and cuBLAS (a quick start: the nvidia.* packages need no torch import), then
 # torch itself, whose import may be slow on a cold disk — so a slow torch cannot hide cuDNN.
-read -r CUDNN_LIB CUBLAS_LIB < <(timeout 5 "$PYTHON" - 2>/dev/null <<'PY' || echo "- -"
+read -r CUDNN_LIB CUBLAS_LIB NCCL_LIB < <(timeout 5 "$PYTHON" - 2>/dev/null <<'PY' || echo "- - -"
 import importlib, os
 def lib_dir(pkg, soname):
     try:
@@ -112,12 +113,13 @@ def lib_dir(pkg, soname):
     except ImportError:
         pass
     return "-"
-print(lib_dir("nvidia.cudnn", "libcudnn.so.9"), lib_dir("nvidia.cublas", "libcublas.so.13"))
+print(lib_dir("nvidia.cudnn", "libcudnn.so.9"), lib_dir("nvidia.cublas", "libcublas.so.13"),
+      lib_dir("nvidia.nccl", "libnccl.so.2"))
 PY
 )
 read -r TORCH TORCH_CUDA < <(timeout 12 "$PYTHON" -c 'import torch; print(torch.__version__, torch.cuda.is_available())' \
                              2>/dev/null || echo "- -")
-: "${TORCH:=-}" "${TORCH_CUDA:=-}" "${CUDNN_LIB:=-}" "${CUBLAS_LIB:=-}"
+: "${TORCH:=-}" "${TORCH_CUDA:=-}" "${CUDNN_LIB:=-}" "${CUBLAS_LIB:=-}" "${NCCL_LIB:=-}"
 # PyTorch loads its own CUDA libraries through its RUNPATHs; the bundle's LD_LIBRARY_PATH below
 # would take precedence over them, so the interpreter runs with the environment it came with.
 TORCH_PYTHON=$LOGS/torch-python
@@ -130,6 +132,9 @@ LIB_PATH=$BUNDLE/lib
 [ "$CUDNN_LIB" != - ] && LIB_PATH+=":$CUDNN_LIB"
 [ -d "$TOOLKIT_LIB" ] && LIB_PATH+=":$TOOLKIT_LIB"
 [ "$CUBLAS_LIB" != - ] && LIB_PATH+=":$CUBLAS_LIB"
+# NCCL is loaded at run time by the nccl backend only (distributed/nccl/nccl_api.h): the toolkit's
+# copy when it has one (on the path above), else the PyTorch wheel's.
+[ "$NCCL_LIB" != - ] && LIB_PATH+=":$NCCL_LIB"
 export LD_LIBRARY_PATH=$LIB_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # shellcheck source=scripts/gpu-bundle-libs.sh
 source "$ROOT/scripts/gpu-bundle-libs.sh"
@@ -185,6 +190,10 @@ else
 fi
 
 step bench_optim "$BIN/bench_optim" --device cuda --runs 20
+
+# The nccl backend of distributed training on one GPU (a one-rank communicator, no MPI): its
+# collectives and a data-parallel gradient exchange, so that code has run at least once.
+step nccl_one_rank "$BIN/cohort_cuda_tests" "[nccl]"
 
 # ---- results: summary.txt and one tarball -------------------------------------------------------
 echo "result: $([ $ANY_FAILED = 1 ] && echo 'some steps FAILED' || echo 'nothing failed')" | tee -a "$SUMMARY"

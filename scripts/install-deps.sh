@@ -12,6 +12,7 @@ packages=(
   libdnnl-dev                                          # oneDNN: CPU convolutions
   python3-torch python3-numpy python3-matplotlib python3-yaml  # PyTorch parity tests, plots, run summaries
   python3-venv python3-dev                              # the Python package (scripts/python-env.sh)
+  libopenmpi-dev openmpi-bin                            # distributed training (docs/distributed.md)
 )
 
 missing=()

@@ -77,7 +77,9 @@ void check_resume_changes(distill::RunConfig saved, distill::RunConfig requested
     return out;
   };
   auto resumable = [](const std::string& key) {
-    return key == "train.epochs" || key == "train.iterations" || key == "device" || key.rfind("schedule.", 0) == 0;
+    // distributed.*: how the run is spread over ranks does not change its results (docs/distributed.md).
+    return key == "train.epochs" || key == "train.iterations" || key == "device" || key.rfind("schedule.", 0) == 0 ||
+           key.rfind("distributed.", 0) == 0;
   };
   const auto before = flat(saved), after = flat(requested);
   std::map<std::string, std::string> keys = before;
@@ -89,7 +91,8 @@ void check_resume_changes(distill::RunConfig saved, distill::RunConfig requested
     if (was == now || resumable(key)) continue;
     throw ValueError(fmt::format(
         "--resume {}: '{}' is {} in the run's config.yaml but {} was asked for; a resumed run may change "
-        "only its length (train.epochs, train.iterations), its schedule (schedule.*) and its device. "
+        "only its length (train.epochs, train.iterations), its schedule (schedule.*), its device and its "
+        "distribution (distributed.*). "
         "Start a new run to change '{}'", dir, key, was, now, key));
   }
 }

@@ -35,7 +35,7 @@ summary=$tmp/out/summary.txt
 grep -Eq '^preflight +ok ' "$summary" || fail "preflight not ok"
 grep -q 'step limits sum to 480 s (budget 480 s)' "$summary" || fail "step budget line missing"
 for step in cuda_tests memcheck bench_softmax_kl bench_cross_entropy bench_cohort_kl bench_fsp \
-            bench_copy_bandwidth train_side_by_side bench_optim; do
+            bench_copy_bandwidth train_side_by_side bench_optim nccl_one_rank; do
   grep -Eq "^$step +skipped .*no GPU" "$summary" || fail "step $step is not reported 'skipped: no GPU'"
 done
 grep -q '^result: nothing failed' "$summary" || fail "result line"
