@@ -13,43 +13,19 @@
 #include "core/ops/losses.h"
 #include "distill/bn_state.h"
 #include "distill/strategy_common.h"
+#include "distill/strategy_dml_options.h"
 #include "distill/strategy_registry.h"
 
 namespace cohort::distill {
 
 namespace {
 
-enum class DmlUpdate { sync, sequential };
-enum class PeerReduction { average, sum };
-enum class DmlTeacher { peers, ensemble };
-
-struct DmlOptions : OptionsOf<DmlOptions> {
-  double temperature = 1.0;
-  double mimicry_weight = 1.0;  // λ
-  PeerReduction peer_reduction = PeerReduction::average;
-  DmlTeacher teacher = DmlTeacher::peers;  // ensemble: DML_e
-  DmlUpdate update = DmlUpdate::sync;      // sequential: the paper's Algorithm 1
-  void bind(OptionBinder& b) override {
-    b.add("temperature", temperature, Bound::positive);
-    b.add("mimicry_weight", mimicry_weight);
-    b.choice("peer_reduction", peer_reduction, {{"average", PeerReduction::average}, {"sum", PeerReduction::sum}});
-    b.choice("teacher", teacher, {{"peers", DmlTeacher::peers}, {"ensemble", DmlTeacher::ensemble}});
-    b.choice("update", update, {{"sync", DmlUpdate::sync}, {"sequential", DmlUpdate::sequential}});
-  }
-  void validate(const RunConfig& cfg) const override {
-    if (cfg.networks.size() < 2)
-      config_fail("strategy.name", "strategy 'dml' needs at least 2 networks, got {}", cfg.networks.size());
-  }
-};
-
 class DmlStrategy : public Strategy {
  public:
   DmlStrategy(const RunConfig& cfg, Roster roster)
       : Strategy(cfg, std::move(roster)), opts_(cfg.strategy.options<DmlOptions>()) {
     COHORT_CHECK(roster_.students.size() >= 2, "dml: needs at least 2 networks, got {}", roster_.students.size());
-    if (opts_.teacher == DmlTeacher::ensemble) mimicry_.mode = DmlMode::ensemble;
-    else if (opts_.peer_reduction == PeerReduction::sum) mimicry_.mode = DmlMode::sum;
-    else mimicry_.mode = DmlMode::average;
+    mimicry_.mode = opts_.mode();
     add_stage({.spec = main_stage(cfg_, "train"), .step = [this](const data::Batch& b) { return dml_step(b); }});
   }
 

@@ -7,7 +7,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/losses.h"
 #include "distill/bn_state.h"
-#include "distill/config_fields.h"
+#include "distill/strategy_dml_options.h"
 #include "distill/strategy_common.h"
 #include "distill/strategy_registry.h"
 #include "distributed/data_parallel.h"
@@ -22,15 +22,11 @@ using distill::StepLosses;
 CohortStrategy::Mutual CohortStrategy::read_mutual(const distill::RunConfig& cfg) {
   Mutual m;
   if (cfg.strategy.name != "dml") return m;
-  distill::RunConfig copy = cfg;
-  std::map<std::string, std::string> value;
-  for (const distill::ConfigField& f : distill::config_fields(copy)) value[f.key] = f.get();
-  m.temperature = std::stod(value.at("strategy.temperature"));
-  m.weight = std::stod(value.at("strategy.mimicry_weight"));
-  m.sequential = value.at("strategy.update") == "sequential";
-  if (value.at("strategy.teacher") == "ensemble") m.op.mode = DmlMode::ensemble;
-  else if (value.at("strategy.peer_reduction") == "sum") m.op.mode = DmlMode::sum;
-  else m.op.mode = DmlMode::average;
+  const auto& o = cfg.strategy.options<distill::DmlOptions>();
+  m.temperature = o.temperature;
+  m.weight = o.mimicry_weight;
+  m.sequential = o.update == distill::DmlUpdate::sequential;
+  m.op.mode = o.mode();
   return m;
 }
 
