@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/random.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
@@ -124,7 +125,7 @@ void run(const std::string& model, const std::vector<Shape>& shapes, Device devi
     auto per_tensor = [&] {
       for (size_t i = 0; i < params.size(); ++i) {
         std::vector<Tensor> p{params[i]}, g{grads[i]}, b{bufs[i]};
-        cuda::sgd_update(p, g, b, h);
+        cuda::sgd_update(mutable_views_of(p), views_of(g), mutable_views_of(b), h);
       }
     };
     report("SGD-Nesterov per-tensor", median_ms(per_tensor, device, runs), sgd_bytes);

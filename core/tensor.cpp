@@ -4,6 +4,7 @@
 
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/shape.h"
 #include "core/random.h"
@@ -163,7 +164,7 @@ template std::vector<uint8_t> Tensor::to_vector() const;
 // ---- in-place ----------------------------------------------------------------------------
 
 Tensor& Tensor::fill_(double value) {
-  COHORT_DISPATCH(device(), fill, *this, value);
+  COHORT_DISPATCH(device(), fill, mutable_view_of(*this), value);
   return *this;
 }
 

@@ -4,7 +4,8 @@
 // front-ends pick one with COHORT_DISPATCH (core/backend.h).
 //
 // Contracts shared by every function:
-//  - tensors are contiguous; `out` is preallocated by the caller with the right shape/dtype;
+//  - arguments are views (kernels/common/view.h) of contiguous tensors: ConstView read, View
+//    written; `out` is preallocated by the caller with the right shape/dtype;
 //  - outputs are overwritten, except the functions ending in `_` which update in place;
 //  - binary ops broadcast numpy-style (the front-end has computed out's shape).
 // CUDA: everything is queued on the tensors' device's current stream; nothing synchronises. The
@@ -14,8 +15,8 @@
 
 #include <cstdint>
 
-#include "core/tensor.h"
 #include "kernels/common/op_enums.h"
+#include "kernels/common/view.h"
 
 namespace cohort::cpu {
 #include "kernels/elementwise.inc"

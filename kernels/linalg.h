@@ -3,7 +3,7 @@
 // CUDA: f32 GEMMs use TF32 tensor cores only when allow_tf32_matmul() (off by default, as PyTorch).
 #pragma once
 
-#include "core/tensor.h"
+#include "kernels/common/view.h"
 
 namespace cohort::cpu {
 #include "kernels/linalg.inc"

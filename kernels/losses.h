@@ -12,8 +12,8 @@
 
 #include <vector>
 
-#include "core/tensor.h"
 #include "kernels/common/op_enums.h"
+#include "kernels/common/view.h"
 
 namespace cohort::cpu {
 #include "kernels/losses.inc"

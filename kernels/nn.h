@@ -1,9 +1,9 @@
 // Kernels of the NCHW network ops, declared once for both backends (nn.inc, expanded in
 // cohort::cpu — kernels/cpu/nn_*.cpp — and cohort::cuda — kernels/cuda/nn*.{cpp,cu}).
 //
-// Contracts: contiguous NCHW tensors of one floating dtype; outputs preallocated by the front-end
-// (core/ops/nn_*.cpp) with the right shapes; every output is OVERWRITTEN (never accumulated).
-// Optional tensors (bias, BN affine) may be undefined.
+// Contracts: views (kernels/common/view.h) of contiguous NCHW tensors of one floating dtype;
+// outputs preallocated by the front-end (core/ops/nn_*.cpp) with the right shapes; every output is
+// OVERWRITTEN (never accumulated). Optional tensors (bias, BN affine) may be undefined views.
 //
 // Where the CUDA versions come from:
 //   conv2d (forward, backward-data, backward-weight)  cuDNN, algorithm cached per problem
@@ -16,8 +16,8 @@
 // The CPU conv2d has two implementations behind these three functions (kernels/cpu/nn_conv_paths.h).
 #pragma once
 
-#include "core/tensor.h"
 #include "kernels/common/nn_params.h"
+#include "kernels/common/view.h"
 
 namespace cohort::cpu {
 #include "kernels/nn.inc"

@@ -5,6 +5,7 @@
 // step, and no host sync).
 //
 // Contracts shared by both functions:
+//  - the lists hold views (kernels/common/view.h): View where updated, ConstView for the grads;
 //  - every list has the same length; entry i of each list has the shape of params[i];
 //  - all tensors are contiguous, on one device, of one floating dtype (f32 or f64);
 //  - params and the state lists are updated in place; grads are only read;
@@ -13,8 +14,8 @@
 
 #include <vector>
 
-#include "core/tensor.h"
 #include "kernels/common/optim_math.h"
+#include "kernels/common/view.h"
 
 namespace cohort::cpu {
 #include "kernels/optim.inc"

@@ -3,7 +3,7 @@
 // stream).
 #pragma once
 
-#include "core/tensor.h"
+#include "kernels/common/view.h"
 
 namespace cohort::cpu {
 #include "kernels/reduce.inc"

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "kernels/optim.h"
 #include "optim/validate.h"
 
@@ -105,8 +106,9 @@ void Adam::step() {
       for (auto& [step, l] : by_step) {
         const AdamHyper hyper{o.lr,           o.betas[0], o.betas[1], o.eps,
                               o.weight_decay, o.amsgrad,  decoupled_, step};
-        COHORT_DISPATCH(l.params[0].device(), adam_update, l.params, l.grads, l.exp_avgs,
-                        l.exp_avg_sqs, l.max_exp_avg_sqs, hyper);
+        COHORT_DISPATCH(l.params[0].device(), adam_update, mutable_views_of(l.params), views_of(l.grads),
+                        mutable_views_of(l.exp_avgs), mutable_views_of(l.exp_avg_sqs),
+                        mutable_views_of(l.max_exp_avg_sqs), hyper);
       }
     }
   }

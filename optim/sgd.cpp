@@ -1,6 +1,7 @@
 #include "optim/sgd.h"
 
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "kernels/optim.h"
 #include "optim/validate.h"
 
@@ -77,8 +78,8 @@ void SGD::step() {
       for (int fresh = 0; fresh < 2; ++fresh) {
         if (params[fresh].empty()) continue;
         hyper.init_buffers = fresh == 1;
-        COHORT_DISPATCH(params[fresh][0].device(), sgd_update, params[fresh], grads[fresh],
-                        bufs[fresh], hyper);
+        COHORT_DISPATCH(params[fresh][0].device(), sgd_update, mutable_views_of(params[fresh]),
+                        views_of(grads[fresh]), mutable_views_of(bufs[fresh]), hyper);
       }
     }
   }

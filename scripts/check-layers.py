@@ -6,9 +6,8 @@ usage: check-layers.py [SOURCE_DIR] [--graph]
 Every C++/CUDA file of the library belongs to one layer (LAYERS, the first matching pattern
 wins) and may include files of its own layer and of the layers it names. An include of any other
 layer is a violation; the script prints each one (file, line, included file, both layers) and
-exits 1. ALLOWED lists the violations that are known and not yet fixed, each with the reason: they
-are reported as such and do not fail the check, but an entry that no longer occurs does (remove
-it), so the list only shrinks. --graph prints the layer-to-layer include counts instead.
+exits 1. There are no exceptions (the last ones, the kernels' includes of core/tensor.h, went when
+the kernels moved to views). --graph prints the layer-to-layer include counts instead.
 
 Only quoted includes that name a file of the repository ("core/tensor.h") count; system and
 third-party headers are not part of the graph.
@@ -30,12 +29,13 @@ LAYERS = [
         "kernels/common/*",
         "kernels/cuda/runtime.*", "kernels/cuda/allocator.*", "kernels/cuda/context.*",
         "kernels/cuda/check.*", "kernels/cuda/memory_stats.h", "kernels/cuda/device_report.cpp",
-        "kernels/cuda/device_util.h",
+        "kernels/cuda/device_util.h", "kernels/cuda/scratch.h",
     ], []),
     # The Tensor data type: storage, shape, dtype, device. Its computing members are declared in
     # core/tensor.h and defined in the ops layer (core/tensor.cpp).
     ("tensor", ["core/storage.*", "core/tensor.h"], ["base"]),
-    # The kernels work on raw buffers: the floor only, never the Tensor class.
+    # The kernels work on views of raw buffers (kernels/common/view.h): the floor only, never the
+    # Tensor class.
     ("kernels", ["kernels/*"], ["base"]),
     # Op front-ends, autograd, the Tensor members that compute, random fills, init, safetensors.
     ("ops", ["core/*"], ["base", "tensor", "kernels"]),
@@ -51,19 +51,6 @@ LAYERS = [
     ("apps", ["examples/*", "python/*", "tests/*", "benchmarks/*"],
      ["base", "tensor", "kernels", "ops", "layers", "optim", "datasets", "distill", "distributed"]),
 ]
-
-# Known violations still to fix: (including file, included file) -> why it is still there.
-_KERNELS_ON_TENSOR = ("the kernels still take Tensor arguments; moving them to raw buffers/views "
-                      "is the pending part of the layering (docs/architecture.md)")
-ALLOWED = {
-    (f, "core/tensor.h"): _KERNELS_ON_TENSOR
-    for f in [
-        "kernels/elementwise.h", "kernels/linalg.h", "kernels/losses.h", "kernels/nn.h",
-        "kernels/optim.h", "kernels/reduce.h", "kernels/cpu/nn_conv_paths.h",
-        "kernels/cuda/label_check.h", "kernels/cuda/tensor_util.h",
-        "kernels/cuda/multi_tensor_apply.cuh",
-    ]
-}
 
 SOURCE_SUFFIXES = (".h", ".cpp", ".cu", ".cuh", ".inc")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
@@ -102,7 +89,7 @@ def main(argv):
     allowed_of = {name: set(deps) | {name} for name, _, deps in LAYERS}
 
     graph = Counter()
-    violations, known, unassigned = [], set(), []
+    violations, unassigned = [], []
     for path in source_files(root):
         layer = layer_of(path)
         if layer is None:
@@ -113,11 +100,7 @@ def main(argv):
             if target_layer is None:
                 continue
             graph[(layer, target_layer)] += 1
-            if target_layer in allowed_of[layer]:
-                continue
-            if (path, target) in ALLOWED:
-                known.add((path, target))
-            else:
+            if target_layer not in allowed_of[layer]:
                 violations.append(f"{path}:{line}: includes {target} ({layer} -> {target_layer})")
 
     if "--graph" in argv:
@@ -125,18 +108,11 @@ def main(argv):
             print(f"{a:9s} -> {b:9s} {n:4d}")
         return 0
 
-    stale = sorted(set(ALLOWED) - known)
     for path in unassigned:
         print(f"{path}: in no layer (add its folder to LAYERS in {os.path.basename(__file__)})")
     for v in violations:
         print(f"layer violation: {v}")
-    for path, target in stale:
-        print(f"stale allow-list entry: {path} no longer includes {target}; remove it from ALLOWED")
-    if known:
-        print(f"{len(known)} known violations still allowed (ALLOWED in {os.path.basename(__file__)}):")
-        for path, target in sorted(known):
-            print(f"  {path} -> {target}")
-    if violations or stale or unassigned:
+    if violations or unassigned:
         return 1
     print("layers OK: every include goes to the same or a lower layer")
     return 0

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kernel_views.h"
 #include "core/random.h"
 #include "core/tensor.h"
 #include "kernels/nn.h"
@@ -97,12 +98,15 @@ void compare(const std::vector<ConvShape>& shapes, int64_t batch, int warmup, in
         std::exit(1);
       }
     };
-    ref[0] = min_ms([&] { cpu::conv_reference::forward(c.x, c.w, Tensor(), c.y, c.p); }, warmup, runs);
-    dnn[0] = min_ms([&] { onednn_ok(cpu::conv_onednn::forward(c.x, c.w, Tensor(), c.y, c.p)); }, warmup, runs);
-    ref[1] = min_ms([&] { cpu::conv_reference::backward_data(c.gy, c.w, c.gx, c.p); }, warmup, runs);
-    dnn[1] = min_ms([&] { onednn_ok(cpu::conv_onednn::backward_data(c.gy, c.w, c.gx, c.p)); }, warmup, runs);
-    ref[2] = min_ms([&] { cpu::conv_reference::backward_weight(c.gy, c.x, c.gw, c.p); }, warmup, runs);
-    dnn[2] = min_ms([&] { onednn_ok(cpu::conv_onednn::backward_weight(c.gy, c.x, c.gw, c.p)); }, warmup, runs);
+    // The kernels take views (core/kernel_views.h); c owns the tensors.
+    const ConstView x = view_of(c.x), w = view_of(c.w), gy = view_of(c.gy), no_bias;
+    const View y = mutable_view_of(c.y), gx = mutable_view_of(c.gx), gw = mutable_view_of(c.gw);
+    ref[0] = min_ms([&] { cpu::conv_reference::forward(x, w, no_bias, y, c.p); }, warmup, runs);
+    dnn[0] = min_ms([&] { onednn_ok(cpu::conv_onednn::forward(x, w, no_bias, y, c.p)); }, warmup, runs);
+    ref[1] = min_ms([&] { cpu::conv_reference::backward_data(gy, w, gx, c.p); }, warmup, runs);
+    dnn[1] = min_ms([&] { onednn_ok(cpu::conv_onednn::backward_data(gy, w, gx, c.p)); }, warmup, runs);
+    ref[2] = min_ms([&] { cpu::conv_reference::backward_weight(gy, x, gw, c.p); }, warmup, runs);
+    dnn[2] = min_ms([&] { onednn_ok(cpu::conv_onednn::backward_weight(gy, x, gw, c.p)); }, warmup, runs);
     std::printf("%-18s %8.2f %8.2f %8.2f   %8.2f %8.2f %8.2f   %6.2fx\n", s.name, ref[0], ref[1], ref[2],
                 dnn[0], dnn[1], dnn[2], (ref[0] + ref[1] + ref[2]) / (dnn[0] + dnn[1] + dnn[2]));
   }
@@ -159,9 +163,12 @@ int main(int argc, char** argv) {
     ConvCase c(s, batch, gen);
     Result r;
     r.name = s.name;
-    r.fwd = median_ms([&] { cpu::conv2d_forward(c.x, c.w, Tensor(), c.y, c.p); }, warmup, runs);
-    r.bwd_data = median_ms([&] { cpu::conv2d_backward_data(c.gy, c.w, c.gx, c.p); }, warmup, runs);
-    r.bwd_weight = median_ms([&] { cpu::conv2d_backward_weight(c.gy, c.x, c.gw, c.p); }, warmup, runs);
+    // The kernels take views (core/kernel_views.h); c owns the tensors.
+    const ConstView x = view_of(c.x), w = view_of(c.w), gy = view_of(c.gy), no_bias;
+    const View y = mutable_view_of(c.y), gx = mutable_view_of(c.gx), gw = mutable_view_of(c.gw);
+    r.fwd = median_ms([&] { cpu::conv2d_forward(x, w, no_bias, y, c.p); }, warmup, runs);
+    r.bwd_data = median_ms([&] { cpu::conv2d_backward_data(gy, w, gx, c.p); }, warmup, runs);
+    r.bwd_weight = median_ms([&] { cpu::conv2d_backward_weight(gy, x, gw, c.p); }, warmup, runs);
     r.gflop = c.gflop;
     const double total = r.fwd + r.bwd_data + r.bwd_weight;
     std::printf("%-14s %10.2f %10.2f %10.2f %10.2f %10.1f\n", s.name, r.fwd, r.bwd_data,

@@ -2,6 +2,7 @@
 
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/reduce.h"
 #include "kernels/elementwise.h"
@@ -48,7 +49,7 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_dtype(name, a, b);
   check_floating(name, a);
   Tensor out = Tensor::empty(broadcast_shapes(name, a.shape(), b.shape()), a.dtype(), a.device());
-  COHORT_DISPATCH(a.device(), binary, op, a, b, out);
+  COHORT_DISPATCH(a.device(), binary, op, view_of(a), view_of(b), mutable_view_of(out));
   return out;
 }
 
@@ -103,7 +104,7 @@ Tensor scalar_op(BinaryOp op, const Tensor& a, double s) {
   check_defined(name, a, "a");
   check_floating(name, a);
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
-  COHORT_DISPATCH(a.device(), binary_scalar, op, a, s, out);
+  COHORT_DISPATCH(a.device(), binary_scalar, op, view_of(a), s, mutable_view_of(out));
   if (!autograd::needs_grad({&a})) return out;
   autograd::BackwardFn fn;
   switch (op) {
@@ -127,13 +128,14 @@ Tensor unary_op(UnaryOp op, const Tensor& a, double param = 0.0) {
   check_defined(name, a, "input");
   check_floating(name, a);
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
-  COHORT_DISPATCH(a.device(), unary, op, a, out, param);
+  COHORT_DISPATCH(a.device(), unary, op, view_of(a), mutable_view_of(out), param);
   if (autograd::needs_grad({&a})) {
     // The saved input/output are detached copies of the handles: no reference cycle with `out`.
     autograd::record(out, name, {a},
                      [op, param, x = a.detach(), y = out.detach()](const Tensor& g) -> std::vector<Tensor> {
                        Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
-                       COHORT_DISPATCH(x.device(), unary_backward, op, g, x, y, gx, param);
+                       COHORT_DISPATCH(x.device(), unary_backward, op, view_of(g), view_of(x), view_of(y),
+                                       mutable_view_of(gx), param);
                        return {gx};
                      });
   }
@@ -168,10 +170,10 @@ void add_(Tensor& y, const Tensor& x, double alpha) {
   check_same_dtype("add_", y, x);
   COHORT_CHECK(y.shape() == x.shape(), "add_: shapes {} and {} differ", shape_str(y.shape()),
                shape_str(x.shape()));
-  COHORT_DISPATCH(y.device(), axpy_, y, alpha, x);
+  COHORT_DISPATCH(y.device(), axpy_, mutable_view_of(y), alpha, view_of(x));
 }
 
-void mul_(Tensor& y, double alpha) { COHORT_DISPATCH(y.device(), scale_, y, alpha); }
+void mul_(Tensor& y, double alpha) { COHORT_DISPATCH(y.device(), scale_, mutable_view_of(y), alpha); }
 
 }  // namespace cohort::ops
 

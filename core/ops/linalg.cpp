@@ -2,6 +2,7 @@
 
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/reduce.h"
@@ -31,7 +32,8 @@ Tensor gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double
                trans_a ? "ᵀ" : "", shape_str(b.shape()), trans_b ? "ᵀ" : "");
   Shape out_shape = batched ? Shape{a.size(0), m, n} : Shape{m, n};
   Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
-  COHORT_DISPATCH(a.device(), gemm, a, trans_a, b, trans_b, out, alpha, 0.0);
+  COHORT_DISPATCH(a.device(), gemm, view_of(a), trans_a, view_of(b), trans_b,
+                  mutable_view_of(out), alpha, 0.0);
 
   if (autograd::needs_grad({&a, &b})) {
     // C = α op(A) op(B). For op(A) = A: dA = α dC op(B)ᵀ; for op(A) = Aᵀ: dA = α op(B) dCᵀ.

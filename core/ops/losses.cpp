@@ -2,6 +2,7 @@
 
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/linalg.h"
@@ -40,14 +41,16 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, const CrossEntr
   Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
   Tensor lse = Tensor::empty({logits.size(0)}, logits.dtype(), logits.device());
   Tensor valid = Tensor::empty({}, logits.dtype(), logits.device());
-  COHORT_DISPATCH(logits.device(), cross_entropy_forward, logits, labels, opt.label_smoothing,
-                  opt.ignore_index, loss, lse, valid);
+  COHORT_DISPATCH(logits.device(), cross_entropy_forward, view_of(logits), view_of(labels),
+                  opt.label_smoothing, opt.ignore_index, mutable_view_of(loss), mutable_view_of(lse),
+                  mutable_view_of(valid));
   if (autograd::needs_grad({&logits}))
     autograd::record(loss, "cross_entropy", {logits},
                      [z = logits.detach(), y = labels, lse, valid, opt](const Tensor& g) -> std::vector<Tensor> {
                        Tensor gz = Tensor::empty(z.shape(), z.dtype(), z.device());
-                       COHORT_DISPATCH(z.device(), cross_entropy_backward, z, y, lse, valid, g,
-                                       opt.label_smoothing, opt.ignore_index, gz);
+                       COHORT_DISPATCH(z.device(), cross_entropy_backward, view_of(z), view_of(y), view_of(lse),
+                                       view_of(valid), view_of(g), opt.label_smoothing, opt.ignore_index,
+                                       mutable_view_of(gz));
                        return {gz};
                      });
   return loss;
@@ -59,7 +62,8 @@ Tensor kd_kl(const Tensor& student, const Tensor& teacher, double temperature, c
   check_pair("kd_kl", student, teacher);
   COHORT_CHECK(temperature > 0.0, "kd_kl: temperature must be > 0, got {}", temperature);
   Tensor loss = Tensor::empty({}, student.dtype(), student.device());
-  COHORT_DISPATCH(student.device(), kd_kl_forward, student, teacher, temperature, opt.teacher_is_probs, loss);
+  COHORT_DISPATCH(student.device(), kd_kl_forward, view_of(student), view_of(teacher), temperature,
+                  opt.teacher_is_probs, mutable_view_of(loss));
   const bool teacher_grad = opt.teacher_requires_grad && teacher.requires_grad();
   if (autograd::needs_grad({&student}) || (teacher_grad && autograd::grad_enabled())) {
     // The teacher is an input of the node only when its gradient is wanted: otherwise it is a
@@ -71,8 +75,8 @@ Tensor kd_kl(const Tensor& student, const Tensor& teacher, double temperature, c
                       rs = student.requires_grad()](const Tensor& g) -> std::vector<Tensor> {
                        Tensor gs = Tensor::empty(s.shape(), s.dtype(), s.device());
                        Tensor gt = teacher_grad ? Tensor::empty(t.shape(), t.dtype(), t.device()) : Tensor();
-                       COHORT_DISPATCH(s.device(), kd_kl_backward, s, t, temperature, opt.teacher_is_probs,
-                                       g, gs, gt);
+                       COHORT_DISPATCH(s.device(), kd_kl_backward, view_of(s), view_of(t), temperature,
+                                       opt.teacher_is_probs, view_of(g), mutable_view_of(gs), mutable_view_of(gt));
                        std::vector<Tensor> grads{rs ? gs : Tensor()};
                        if (teacher_grad) grads.push_back(gt);
                        return grads;
@@ -92,7 +96,8 @@ Tensor dml_mimicry(const std::vector<Tensor>& logits, double temperature, const 
   Tensor losses = Tensor::empty({K}, logits[0].dtype(), logits[0].device());
   std::vector<Tensor> saved;
   for (const Tensor& z : logits) saved.push_back(z.detach());
-  COHORT_DISPATCH(logits[0].device(), dml_mimicry_forward, saved, temperature, opt.mode, losses);
+  COHORT_DISPATCH(logits[0].device(), dml_mimicry_forward, views_of(saved), temperature, opt.mode,
+                  mutable_view_of(losses));
   std::vector<bool> wants_grad;
   for (const Tensor& z : logits) wants_grad.push_back(z.requires_grad());
   if (autograd::needs_grad(logits))
@@ -103,7 +108,8 @@ Tensor dml_mimicry(const std::vector<Tensor>& logits, double temperature, const 
                          grads.push_back(wants_grad[k]
                                              ? Tensor::empty(saved[k].shape(), saved[k].dtype(), saved[k].device())
                                              : Tensor());
-                       COHORT_DISPATCH(saved[0].device(), dml_mimicry_backward, saved, temperature, opt.mode, g, grads);
+                       COHORT_DISPATCH(saved[0].device(), dml_mimicry_backward, views_of(saved), temperature,
+                                       opt.mode, view_of(g), mutable_views_of(grads));
                        return grads;
                      });
   return losses;

@@ -1,6 +1,7 @@
 // softmax, log_softmax (over the last dim) and dropout front-ends.
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
@@ -18,11 +19,12 @@ Tensor softmax_impl(const Tensor& x, bool log) {
                "{}: expected at least 1 dim with a non-empty last dim, got shape {}", op,
                shape_str(x.shape()));
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  COHORT_DISPATCH(x.device(), softmax_forward, x, y, log);
+  COHORT_DISPATCH(x.device(), softmax_forward, view_of(x), mutable_view_of(y), log);
   if (autograd::needs_grad({&x}))
     autograd::record(y, op, {x}, [y_saved = y.detach(), log](const Tensor& g) -> std::vector<Tensor> {
       Tensor gx = Tensor::empty(y_saved.shape(), g.dtype(), g.device());
-      COHORT_DISPATCH(g.device(), softmax_backward, y_saved, g, gx, log);
+      COHORT_DISPATCH(g.device(), softmax_backward, view_of(y_saved), view_of(g),
+                      mutable_view_of(gx), log);
       return {gx};
     });
   return y;

@@ -2,6 +2,7 @@
 // update, eval with running statistics; the backward of each form right below it.
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
@@ -35,8 +36,9 @@ Tensor forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   Tensor save_mean = Tensor::empty({C}, x.dtype(), x.device());
   Tensor save_invstd = Tensor::empty({C}, x.dtype(), x.device());
-  COHORT_DISPATCH(x.device(), batch_norm_forward_train, x, weight, bias, running_mean,
-                  running_var, momentum, eps, y, save_mean, save_invstd);
+  COHORT_DISPATCH(x.device(), batch_norm_forward_train, view_of(x), view_of(weight), view_of(bias),
+                  mutable_view_of(running_mean), mutable_view_of(running_var), momentum, eps,
+                  mutable_view_of(y), mutable_view_of(save_mean), mutable_view_of(save_invstd));
   if (!autograd::needs_grad({&x, &weight, &bias})) return y;
 
   const bool rx = x.requires_grad();
@@ -49,7 +51,9 @@ Tensor forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
         Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
         Tensor gw = rw ? Tensor::empty(w.shape(), x.dtype(), x.device()) : Tensor();
         Tensor gb = rb ? Tensor::empty({x.size(1)}, x.dtype(), x.device()) : Tensor();
-        COHORT_DISPATCH(x.device(), batch_norm_backward, g, x, w, save_mean, save_invstd, gx, gw, gb);
+        COHORT_DISPATCH(x.device(), batch_norm_backward, view_of(g), view_of(x), view_of(w),
+                        view_of(save_mean), view_of(save_invstd), mutable_view_of(gx),
+                        mutable_view_of(gw), mutable_view_of(gb));
         return {rx ? gx : Tensor(), gw, gb};
       });
   return y;
@@ -61,8 +65,8 @@ Tensor forward_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
                "batch_norm2d: running_mean and running_var must be defined in eval mode (input {})",
                shape_str(x.shape()));
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  COHORT_DISPATCH(x.device(), batch_norm_forward_eval, x, weight, bias, running_mean, running_var,
-                  eps, y);
+  COHORT_DISPATCH(x.device(), batch_norm_forward_eval, view_of(x), view_of(weight), view_of(bias),
+                  view_of(running_mean), view_of(running_var), eps, mutable_view_of(y));
   if (!autograd::needs_grad({&x, &weight, &bias})) return y;
 
   // Eval is an affine map per channel: y = x̂·γ + β with x̂ = (x - μ)·s, s = 1/sqrt(σ² + eps).

@@ -1,6 +1,7 @@
 // conv2d front-end: argument checks, output allocation, dispatch, and its backward.
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/nn.h"
 #include "core/ops/reduce.h"
@@ -56,7 +57,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                         conv_out_size(x.size(2), weight.size(2), p.stride_h, p.pad_h, p.dilation_h),
                         conv_out_size(x.size(3), weight.size(3), p.stride_w, p.pad_w, p.dilation_w)};
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-  COHORT_DISPATCH(x.device(), conv2d_forward, x, weight, bias, y, p);
+  COHORT_DISPATCH(x.device(), conv2d_forward, view_of(x), view_of(weight), view_of(bias),
+                  mutable_view_of(y), p);
 
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool rx = x.requires_grad(), rw = weight.requires_grad();
@@ -69,11 +71,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                        Tensor gx, gw, gb;
                        if (rx) {
                          gx = Tensor::empty(x_shape, g.dtype(), g.device());
-                         COHORT_DISPATCH(g.device(), conv2d_backward_data, g, w_saved, gx, p);
+                         COHORT_DISPATCH(g.device(), conv2d_backward_data, view_of(g), view_of(w_saved),
+                                         mutable_view_of(gx), p);
                        }
                        if (rw) {
                          gw = Tensor::empty(w_shape, g.dtype(), g.device());
-                         COHORT_DISPATCH(g.device(), conv2d_backward_weight, g, x_saved, gw, p);
+                         COHORT_DISPATCH(g.device(), conv2d_backward_weight, view_of(g), view_of(x_saved),
+                                         mutable_view_of(gw), p);
                        }
                        if (rb) gb = sum(g, {0, 2, 3});
                        return {gx, gw, gb};

@@ -1,6 +1,7 @@
 // pad2d (zero, reflect) and concat_channels front-ends.
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/nn.h"
 #include "kernels/nn.h"
@@ -26,11 +27,11 @@ Tensor pad2d(const Tensor& x, const Pad2dParams& p) {
   out_shape[out_shape.size() - 2] = H + p.top + p.bottom;
   out_shape[out_shape.size() - 1] = W + p.left + p.right;
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-  COHORT_DISPATCH(x.device(), pad2d_forward, x, y, p);
+  COHORT_DISPATCH(x.device(), pad2d_forward, view_of(x), mutable_view_of(y), p);
   if (autograd::needs_grad({&x}))
     autograd::record(y, op, {x}, [x_shape = x.shape(), p](const Tensor& g) -> std::vector<Tensor> {
       Tensor gx = Tensor::empty(x_shape, g.dtype(), g.device());
-      COHORT_DISPATCH(g.device(), pad2d_backward, g, gx, p);
+      COHORT_DISPATCH(g.device(), pad2d_backward, view_of(g), mutable_view_of(gx), p);
       return {gx};
     });
   return y;
@@ -63,7 +64,7 @@ Tensor concat_channels(const std::vector<Tensor>& xs) {
   std::vector<int64_t> offsets;
   int64_t offset = 0;
   for (const Tensor& t : xs) {
-    COHORT_DISPATCH(t.device(), copy_channels, t, y, offset);
+    COHORT_DISPATCH(t.device(), copy_channels, view_of(t), mutable_view_of(y), offset);
     offsets.push_back(offset);
     offset += t.size(1);
   }
@@ -80,7 +81,8 @@ Tensor concat_channels(const std::vector<Tensor>& xs) {
                        for (size_t i = 0; i < shapes.size(); ++i) {
                          if (!wants[i]) continue;
                          grads[i] = Tensor::empty(shapes[i], g.dtype(), g.device());
-                         COHORT_DISPATCH(g.device(), slice_channels, g, grads[i], offsets[i]);
+                         COHORT_DISPATCH(g.device(), slice_channels, view_of(g), mutable_view_of(grads[i]),
+                                         offsets[i]);
                        }
                        return grads;
                      });

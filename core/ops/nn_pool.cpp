@@ -1,6 +1,7 @@
 // Pooling front-ends: max_pool2d (with indices), avg_pool2d, global_avg_pool2d.
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/nn.h"
 #include "core/ops/reduce.h"
@@ -38,12 +39,14 @@ Tensor max_pool2d(const Tensor& x, const Pool2dParams& p) {
   const Shape out_shape = pool_output_shape("max_pool2d", x, p);
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   Tensor indices = Tensor::empty(out_shape, DType::i64, x.device());
-  COHORT_DISPATCH(x.device(), max_pool2d_forward, x, y, indices, p);
+  COHORT_DISPATCH(x.device(), max_pool2d_forward, view_of(x), mutable_view_of(y),
+                  mutable_view_of(indices), p);
   if (autograd::needs_grad({&x}))
     autograd::record(y, "max_pool2d", {x},
                      [indices, x_shape = x.shape(), p](const Tensor& g) -> std::vector<Tensor> {
                        Tensor gx = Tensor::empty(x_shape, g.dtype(), g.device());
-                       COHORT_DISPATCH(g.device(), max_pool2d_backward, g, indices, gx, p);
+                       COHORT_DISPATCH(g.device(), max_pool2d_backward, view_of(g), view_of(indices),
+                                       mutable_view_of(gx), p);
                        return {gx};
                      });
   return y;
@@ -52,12 +55,12 @@ Tensor max_pool2d(const Tensor& x, const Pool2dParams& p) {
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p) {
   const Shape out_shape = pool_output_shape("avg_pool2d", x, p);
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-  COHORT_DISPATCH(x.device(), avg_pool2d_forward, x, y, p);
+  COHORT_DISPATCH(x.device(), avg_pool2d_forward, view_of(x), mutable_view_of(y), p);
   if (autograd::needs_grad({&x}))
     autograd::record(y, "avg_pool2d", {x},
                      [x_shape = x.shape(), p](const Tensor& g) -> std::vector<Tensor> {
                        Tensor gx = Tensor::empty(x_shape, g.dtype(), g.device());
-                       COHORT_DISPATCH(g.device(), avg_pool2d_backward, g, gx, p);
+                       COHORT_DISPATCH(g.device(), avg_pool2d_backward, view_of(g), mutable_view_of(gx), p);
                        return {gx};
                      });
   return y;

@@ -4,6 +4,7 @@
 
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/shape.h"
@@ -16,7 +17,7 @@ namespace {
 // Sum into a same-rank shape with 1s on reduced dims; records the backward (broadcast back).
 Tensor sum_keepdim(const Tensor& t, const Shape& kept, const char* name) {
   Tensor out = Tensor::empty(kept, t.dtype(), t.device());
-  COHORT_DISPATCH(t.device(), reduce_sum, t, out);
+  COHORT_DISPATCH(t.device(), reduce_sum, view_of(t), mutable_view_of(out));
   if (autograd::needs_grad({&t}))
     autograd::record(out, name, {t}, [in_shape = t.shape()](const Tensor& g) -> std::vector<Tensor> {
       return {expand(g, in_shape)};
@@ -99,7 +100,7 @@ Tensor argmax(const Tensor& t) {
                shape_str(t.shape()));
   Shape out_shape(t.shape().begin(), t.shape().end() - 1);
   Tensor out = Tensor::empty(out_shape, DType::i64, t.device());
-  COHORT_DISPATCH(t.device(), argmax_lastdim, t, out);
+  COHORT_DISPATCH(t.device(), argmax_lastdim, view_of(t), mutable_view_of(out));
   return out;
 }
 

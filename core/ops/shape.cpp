@@ -2,6 +2,7 @@
 
 #include "core/autograd.h"
 #include "core/backend.h"
+#include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/reduce.h"
 #include "kernels/elementwise.h"
@@ -87,7 +88,7 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
   check_defined("to", t, "input");
   if (t.dtype() == dtype) return t;
   Tensor out = Tensor::empty(t.shape(), dtype, t.device());
-  COHORT_DISPATCH(t.device(), cast, t, out);
+  COHORT_DISPATCH(t.device(), cast, view_of(t), mutable_view_of(out));
   if (is_floating(dtype) && autograd::needs_grad({&t}))
     autograd::record(out, "to_dtype", {t}, [from = t.dtype()](const Tensor& g) -> std::vector<Tensor> {
       return {to_dtype(g, from)};
@@ -121,7 +122,7 @@ Tensor expand(const Tensor& t, const Shape& shape) {
   COHORT_CHECK(broadcast_shapes("expand", t.shape(), shape) == shape, "expand: cannot expand {} to {}",
                shape_str(t.shape()), shape_str(shape));
   Tensor out = Tensor::empty(shape, t.dtype(), t.device());
-  COHORT_DISPATCH(t.device(), broadcast_copy, t, out);
+  COHORT_DISPATCH(t.device(), broadcast_copy, view_of(t), mutable_view_of(out));
   if (autograd::needs_grad({&t}))
     autograd::record(out, "expand", {t}, [in_shape = t.shape()](const Tensor& g) -> std::vector<Tensor> {
       return {sum_to(g, in_shape)};
@@ -133,7 +134,7 @@ Tensor transpose2d(const Tensor& t) {
   check_defined("transpose2d", t, "input");
   check_dim("transpose2d", t, 2, "input");
   Tensor out = Tensor::empty({t.size(1), t.size(0)}, t.dtype(), t.device());
-  COHORT_DISPATCH(t.device(), transpose2d, t, out);
+  COHORT_DISPATCH(t.device(), transpose2d, view_of(t), mutable_view_of(out));
   if (autograd::needs_grad({&t}))
     autograd::record(out, "transpose2d", {t}, [](const Tensor& g) -> std::vector<Tensor> {
       return {transpose2d(g)};

@@ -18,7 +18,7 @@ namespace cohort::cpu {
 namespace {
 
 // Per-input element strides of `in` when broadcast to `out` (0 where `in` has size 1 / is absent).
-std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
+std::vector<int64_t> broadcast_strides(const Dims& in, const Dims& out) {
   std::vector<int64_t> strides(out.size(), 0);
   int64_t stride = 1;
   for (size_t k = 0; k < in.size(); ++k) {
@@ -32,8 +32,8 @@ std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
 // Calls f(out_index, a_index, b_index) for every output element, walking the innermost dim
 // as a contiguous run so the common per-channel case stays a tight loop.
 template <typename F>
-void for_each_broadcast(const Shape& a_shape, const Shape& b_shape, const Shape& out_shape, F f) {
-  const int64_t n = shape_numel(out_shape);
+void for_each_broadcast(const Dims& a_shape, const Dims& b_shape, const Dims& out_shape, F f) {
+  const int64_t n = out_shape.numel();
   if (n == 0) return;
   const size_t rank = out_shape.size();
   if (rank == 0) {
@@ -105,7 +105,7 @@ void parallel_for(int64_t n, F f) {
 
 }  // namespace
 
-void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+void binary(BinaryOp op, ConstView a, ConstView b, View out) {
   COHORT_DISPATCH_FLOATING(out.dtype(), "binary", [&] {
     const scalar_t* pa = a.data<scalar_t>();
     const scalar_t* pb = b.data<scalar_t>();
@@ -127,7 +127,7 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   });
 }
 
-void binary_scalar(BinaryOp op, const Tensor& a, double s, Tensor& out) {
+void binary_scalar(BinaryOp op, ConstView a, double s, View out) {
   COHORT_DISPATCH_FLOATING(out.dtype(), "binary_scalar", [&] {
     const scalar_t* pa = a.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
@@ -138,7 +138,7 @@ void binary_scalar(BinaryOp op, const Tensor& a, double s, Tensor& out) {
   });
 }
 
-void unary(UnaryOp op, const Tensor& a, Tensor& out, double param) {
+void unary(UnaryOp op, ConstView a, View out, double param) {
   COHORT_DISPATCH_FLOATING(out.dtype(), "unary", [&] {
     const scalar_t* pa = a.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
@@ -149,8 +149,8 @@ void unary(UnaryOp op, const Tensor& a, Tensor& out, double param) {
   });
 }
 
-void unary_backward(UnaryOp op, const Tensor& grad_out, const Tensor& x, const Tensor& y,
-                    Tensor& grad_in, double param) {
+void unary_backward(UnaryOp op, ConstView grad_out, ConstView x, ConstView y,
+                    View grad_in, double param) {
   COHORT_DISPATCH_FLOATING(grad_in.dtype(), "unary_backward", [&] {
     const scalar_t* pg = grad_out.data<scalar_t>();
     const scalar_t* px = x.data<scalar_t>();
@@ -165,7 +165,7 @@ void unary_backward(UnaryOp op, const Tensor& grad_out, const Tensor& x, const T
   });
 }
 
-void axpy_(Tensor& y, double alpha, const Tensor& x) {
+void axpy_(View y, double alpha, ConstView x) {
   COHORT_DISPATCH_FLOATING(y.dtype(), "axpy_", [&] {
     scalar_t* py = y.data<scalar_t>();
     const scalar_t* px = x.data<scalar_t>();
@@ -174,7 +174,7 @@ void axpy_(Tensor& y, double alpha, const Tensor& x) {
   });
 }
 
-void scale_(Tensor& y, double alpha) {
+void scale_(View y, double alpha) {
   COHORT_DISPATCH_FLOATING(y.dtype(), "scale_", [&] {
     scalar_t* py = y.data<scalar_t>();
     const scalar_t al = static_cast<scalar_t>(alpha);
@@ -182,7 +182,7 @@ void scale_(Tensor& y, double alpha) {
   });
 }
 
-void broadcast_copy(const Tensor& in, Tensor& out) {
+void broadcast_copy(ConstView in, View out) {
   COHORT_DISPATCH_ALL(out.dtype(), "broadcast_copy", [&] {
     const scalar_t* pi = in.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
@@ -191,14 +191,14 @@ void broadcast_copy(const Tensor& in, Tensor& out) {
   });
 }
 
-void fill(Tensor& t, double value) {
+void fill(View t, double value) {
   COHORT_DISPATCH_ALL(t.dtype(), "fill", [&] {
     scalar_t* p = t.data<scalar_t>();
     std::fill(p, p + t.numel(), static_cast<scalar_t>(value));
   });
 }
 
-void cast(const Tensor& src, Tensor& dst) {
+void cast(ConstView src, View dst) {
   COHORT_DISPATCH_ALL(src.dtype(), "cast", [&] {
     using src_t = scalar_t;
     const src_t* ps = src.data<src_t>();
@@ -209,7 +209,7 @@ void cast(const Tensor& src, Tensor& dst) {
   });
 }
 
-void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, double low, double high) {
+void uniform_fill(View t, uint64_t seed, uint64_t offset, double low, double high) {
   COHORT_DISPATCH_FLOATING(t.dtype(), "uniform_", [&] {
     scalar_t* p = t.data<scalar_t>();
     const scalar_t lo = static_cast<scalar_t>(low), span = static_cast<scalar_t>(high - low);
@@ -218,7 +218,7 @@ void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, double low, double 
   });
 }
 
-void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, double mean, double std) {
+void normal_fill(View t, uint64_t seed, uint64_t offset, double mean, double std) {
   COHORT_DISPATCH_FLOATING(t.dtype(), "normal_", [&] {
     scalar_t* p = t.data<scalar_t>();
     const scalar_t m = static_cast<scalar_t>(mean), s = static_cast<scalar_t>(std);
@@ -227,7 +227,7 @@ void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, double mean, double 
   });
 }
 
-void bernoulli_fill(Tensor& t, uint64_t seed, uint64_t offset, double p) {
+void bernoulli_fill(View t, uint64_t seed, uint64_t offset, double p) {
   COHORT_DISPATCH_FLOATING(t.dtype(), "bernoulli", [&] {
     scalar_t* out = t.data<scalar_t>();
     const float pf = static_cast<float>(p);

@@ -34,7 +34,7 @@ void gemm_one(const T* a, int64_t ar, int64_t ac, bool ta, const T* b, int64_t b
 }
 }  // namespace
 
-void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, double alpha,
+void gemm(ConstView a, bool trans_a, ConstView b, bool trans_b, View c, double alpha,
           double beta) {
   COHORT_DISPATCH_FLOATING(a.dtype(), "gemm", [&] {
     const bool batched = a.dim() == 3;
@@ -51,7 +51,7 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& 
   });
 }
 
-void transpose2d(const Tensor& in, Tensor& out) {
+void transpose2d(ConstView in, View out) {
   COHORT_DISPATCH_ALL(in.dtype(), "transpose2d", [&] {
     const int64_t r = in.size(0), c = in.size(1);
     const scalar_t* pi = in.data<scalar_t>();

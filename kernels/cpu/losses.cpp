@@ -22,8 +22,8 @@ void log_softmax_row(const T* row, int64_t C, double inv_t, double* out) {
 
 }  // namespace
 
-void cross_entropy_forward(const Tensor& logits, const Tensor& labels, double eps,
-                           int64_t ignore_index, Tensor& loss, Tensor& row_lse, Tensor& valid) {
+void cross_entropy_forward(ConstView logits, ConstView labels, double eps,
+                           int64_t ignore_index, View loss, View row_lse, View valid) {
   COHORT_DISPATCH_FLOATING(logits.dtype(), "cross_entropy", [&] {
     const int64_t N = logits.size(0), C = logits.size(1);
     const scalar_t* z = logits.data<scalar_t>();
@@ -57,9 +57,9 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& labels, double ep
   });
 }
 
-void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& row_lse,
-                            const Tensor& valid, const Tensor& grad_loss, double eps,
-                            int64_t ignore_index, Tensor& grad_logits) {
+void cross_entropy_backward(ConstView logits, ConstView labels, ConstView row_lse,
+                            ConstView valid, ConstView grad_loss, double eps,
+                            int64_t ignore_index, View grad_logits) {
   COHORT_DISPATCH_FLOATING(logits.dtype(), "cross_entropy_backward", [&] {
     const int64_t N = logits.size(0), C = logits.size(1);
     const scalar_t* z = logits.data<scalar_t>();
@@ -84,8 +84,8 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Te
   });
 }
 
-void kd_kl_forward(const Tensor& student, const Tensor& teacher, double temperature,
-                   bool teacher_is_probs, Tensor& loss) {
+void kd_kl_forward(ConstView student, ConstView teacher, double temperature,
+                   bool teacher_is_probs, View loss) {
   COHORT_DISPATCH_FLOATING(student.dtype(), "kd_kl", [&] {
     const int64_t N = student.size(0), C = student.size(1);
     const double inv_t = 1.0 / temperature;
@@ -104,9 +104,9 @@ void kd_kl_forward(const Tensor& student, const Tensor& teacher, double temperat
   });
 }
 
-void kd_kl_backward(const Tensor& student, const Tensor& teacher, double temperature,
-                    bool teacher_is_probs, const Tensor& grad_loss, Tensor& grad_student,
-                    Tensor& grad_teacher) {
+void kd_kl_backward(ConstView student, ConstView teacher, double temperature,
+                    bool teacher_is_probs, ConstView grad_loss, View grad_student,
+                    View grad_teacher) {
   COHORT_DISPATCH_FLOATING(student.dtype(), "kd_kl_backward", [&] {
     const int64_t N = student.size(0), C = student.size(1);
     const double inv_t = 1.0 / temperature;
@@ -142,7 +142,7 @@ namespace {
 
 // p_k = softmax(z_k / T) of every student, rows in double: probs[k][n*C + c].
 template <typename T>
-std::vector<std::vector<double>> cohort_log_probs(const std::vector<Tensor>& logits, double inv_t) {
+std::vector<std::vector<double>> cohort_log_probs(const std::vector<ConstView>& logits, double inv_t) {
   const int64_t N = logits[0].size(0), C = logits[0].size(1);
   std::vector<std::vector<double>> out(logits.size(), std::vector<double>(static_cast<size_t>(N * C)));
   for (size_t k = 0; k < logits.size(); ++k)
@@ -153,8 +153,8 @@ std::vector<std::vector<double>> cohort_log_probs(const std::vector<Tensor>& log
 
 }  // namespace
 
-void dml_mimicry_forward(const std::vector<Tensor>& logits, double temperature, DmlMode mode,
-                         Tensor& losses) {
+void dml_mimicry_forward(const std::vector<ConstView>& logits, double temperature, DmlMode mode,
+                         View losses) {
   COHORT_DISPATCH_FLOATING(logits[0].dtype(), "dml_mimicry", [&] {
     const size_t K = logits.size();
     const int64_t N = logits[0].size(0), C = logits[0].size(1);
@@ -183,8 +183,8 @@ void dml_mimicry_forward(const std::vector<Tensor>& logits, double temperature, 
   });
 }
 
-void dml_mimicry_backward(const std::vector<Tensor>& logits, double temperature, DmlMode mode,
-                          const Tensor& grad_losses, std::vector<Tensor>& grads) {
+void dml_mimicry_backward(const std::vector<ConstView>& logits, double temperature, DmlMode mode,
+                          ConstView grad_losses, const std::vector<View>& grads) {
   COHORT_DISPATCH_FLOATING(logits[0].dtype(), "dml_mimicry_backward", [&] {
     const size_t K = logits.size();
     const int64_t N = logits[0].size(0), C = logits[0].size(1);

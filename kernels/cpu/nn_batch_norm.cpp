@@ -28,13 +28,13 @@ using Plane = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 struct BnGeom {
   int64_t N, C, HW;
-  explicit BnGeom(const Tensor& x) : N(x.size(0)), C(x.size(1)), HW(x.numel() / (x.size(0) * x.size(1))) {}
+  explicit BnGeom(ConstView x) : N(x.size(0)), C(x.size(1)), HW(x.numel() / (x.size(0) * x.size(1))) {}
   int64_t plane(int64_t n, int64_t c) const { return (n * C + c) * HW; }  // offset of x[n, c]
   int64_t count() const { return N * HW; }
 };
 
 template <typename T>
-const T* data_or_null(const Tensor& t) {
+const T* data_or_null(ConstView t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
@@ -125,9 +125,9 @@ void backward(const T* dy, const T* x, const T* weight, const T* save_mean, cons
 
 }  // namespace
 
-void batch_norm_forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                              Tensor& running_mean, Tensor& running_var, double momentum,
-                              double eps, Tensor& y, Tensor& save_mean, Tensor& save_invstd) {
+void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
+                              View running_mean, View running_var, double momentum,
+                              double eps, View y, View save_mean, View save_invstd) {
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     forward_train(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
@@ -137,9 +137,9 @@ void batch_norm_forward_train(const Tensor& x, const Tensor& weight, const Tenso
   });
 }
 
-void batch_norm_forward_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                             const Tensor& running_mean, const Tensor& running_var, double eps,
-                             Tensor& y) {
+void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
+                             ConstView running_mean, ConstView running_var, double eps,
+                             View y) {
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     forward_eval(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
@@ -148,9 +148,9 @@ void batch_norm_forward_eval(const Tensor& x, const Tensor& weight, const Tensor
   });
 }
 
-void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
-                         const Tensor& save_mean, const Tensor& save_invstd, Tensor& grad_x,
-                         Tensor& grad_weight, Tensor& grad_bias) {
+void batch_norm_backward(ConstView grad_y, ConstView x, ConstView weight,
+                         ConstView save_mean, ConstView save_invstd, View grad_x,
+                         View grad_weight, View grad_bias) {
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d_backward", [&] {
     backward(grad_y.data<scalar_t>(), x.data<scalar_t>(), data_or_null<scalar_t>(weight),

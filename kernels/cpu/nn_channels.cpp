@@ -18,7 +18,7 @@ void strided_runs(const char* src, size_t src_stride, char* dst, size_t dst_stri
     std::memcpy(dst + static_cast<size_t>(i) * dst_stride, src + static_cast<size_t>(i) * src_stride, run);
 }
 
-int64_t inner_size(const Tensor& t) {
+int64_t inner_size(ConstView t) {
   int64_t inner = 1;
   for (int64_t d = 2; d < t.dim(); ++d) inner *= t.size(d);
   return inner;
@@ -26,7 +26,7 @@ int64_t inner_size(const Tensor& t) {
 
 }  // namespace
 
-void copy_channels(const Tensor& src, Tensor& dst, int64_t channel_offset) {
+void copy_channels(ConstView src, View dst, int64_t channel_offset) {
   const size_t elem = dtype_size(src.dtype());
   const size_t inner = static_cast<size_t>(inner_size(src));
   const size_t src_image = static_cast<size_t>(src.size(1)) * inner * elem;
@@ -36,7 +36,7 @@ void copy_channels(const Tensor& src, Tensor& dst, int64_t channel_offset) {
                src.size(0));
 }
 
-void slice_channels(const Tensor& src, Tensor& dst, int64_t channel_offset) {
+void slice_channels(ConstView src, View dst, int64_t channel_offset) {
   const size_t elem = dtype_size(src.dtype());
   const size_t inner = static_cast<size_t>(inner_size(src));
   const size_t src_image = static_cast<size_t>(src.size(1)) * inner * elem;

@@ -55,7 +55,7 @@ struct ConvGeom {
   bool depthwise() const { return G > 1 && G == C && Cg == 1; }
 };
 
-ConvGeom make_geom(const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p) {
+ConvGeom make_geom(const Dims& x, const Dims& w, const Dims& y, const Conv2dParams& p) {
   ConvGeom g{};
   g.N = x[0]; g.C = x[1]; g.H = x[2]; g.W = x[3];
   g.K = w[0]; g.R = w[2]; g.S = w[3];
@@ -353,7 +353,7 @@ void depthwise_backward_weight(const T* dy, const T* x, T* dw, const ConvGeom& g
 
 namespace conv_reference {
 
-void forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p) {
+void forward(ConstView x, ConstView w, ConstView bias, View y, const Conv2dParams& p) {
   const ConvGeom g = make_geom(x.shape(), w.shape(), y.shape(), p);
   COHORT_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
     const scalar_t* pb = bias.defined() ? bias.data<scalar_t>() : nullptr;
@@ -364,7 +364,7 @@ void forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, co
   });
 }
 
-void backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
+void backward_data(ConstView grad_y, ConstView w, View grad_x, const Conv2dParams& p) {
   const ConvGeom g = make_geom(grad_x.shape(), w.shape(), grad_y.shape(), p);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "conv2d_backward_data", [&] {
     if (g.depthwise())
@@ -376,7 +376,7 @@ void backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const 
   });
 }
 
-void backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p) {
+void backward_weight(ConstView grad_y, ConstView x, View grad_w, const Conv2dParams& p) {
   const ConvGeom g = make_geom(x.shape(), grad_w.shape(), grad_y.shape(), p);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "conv2d_backward_weight", [&] {
     if (g.depthwise())

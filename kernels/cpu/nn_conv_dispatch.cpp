@@ -14,11 +14,11 @@ namespace {
 std::atomic<int64_t> onednn_calls{0}, reference_calls{0};
 
 // The setting is checked first so that an invalid value fails every conv2d, f64 ones included.
-bool use_onednn(const Tensor& t) { return cpu_conv_impl() == CpuConvImpl::onednn && t.dtype() == DType::f32; }
+bool use_onednn(ConstView t) { return cpu_conv_impl() == CpuConvImpl::onednn && t.dtype() == DType::f32; }
 
 // Runs the oneDNN call when the settings allow it, else (or when it reports failure) the reference.
 template <typename OneDnn, typename Reference>
-void run_conv(const Tensor& dtype_from, OneDnn&& onednn, Reference&& reference) {
+void run_conv(ConstView dtype_from, OneDnn&& onednn, Reference&& reference) {
   if (use_onednn(dtype_from) && onednn()) {
     onednn_calls.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -52,19 +52,19 @@ CpuConvCalls cpu_conv_calls() {
   return {onednn_calls.load(std::memory_order_relaxed), reference_calls.load(std::memory_order_relaxed)};
 }
 
-void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y,
+void conv2d_forward(ConstView x, ConstView w, ConstView bias, View y,
                     const Conv2dParams& p) {
   run_conv(x, [&] { return conv_onednn::forward(x, w, bias, y, p); },
            [&] { conv_reference::forward(x, w, bias, y, p); });
 }
 
-void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x,
+void conv2d_backward_data(ConstView grad_y, ConstView w, View grad_x,
                           const Conv2dParams& p) {
   run_conv(grad_y, [&] { return conv_onednn::backward_data(grad_y, w, grad_x, p); },
            [&] { conv_reference::backward_data(grad_y, w, grad_x, p); });
 }
 
-void conv2d_backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w,
+void conv2d_backward_weight(ConstView grad_y, ConstView x, View grad_w,
                             const Conv2dParams& p) {
   run_conv(grad_y, [&] { return conv_onednn::backward_weight(grad_y, x, grad_w, p); },
            [&] { conv_reference::backward_weight(grad_y, x, grad_w, p); });

@@ -78,9 +78,9 @@ struct KeyHash {
   }
 };
 
-std::array<int64_t, 4> dims4(const Shape& s) { return {s[0], s[1], s[2], s[3]}; }
+std::array<int64_t, 4> dims4(const Dims& s) { return {s[0], s[1], s[2], s[3]}; }
 
-Key make_key(Direction d, const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p,
+Key make_key(Direction d, const Dims& x, const Dims& w, const Dims& y, const Conv2dParams& p,
              bool bias) {
   return {d, dims4(x), dims4(w), dims4(y), p.stride_h, p.stride_w, p.pad_h, p.pad_w,
           p.dilation_h, p.dilation_w, p.groups, bias};
@@ -323,18 +323,18 @@ bool run(const Key& k, const std::array<const void*, 3>& inputs, void* output) {
 
 bool available() { return true; }
 
-bool forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p) {
+bool forward(ConstView x, ConstView w, ConstView bias, View y, const Conv2dParams& p) {
   const Key k = make_key(Direction::forward, x.shape(), w.shape(), y.shape(), p, bias.defined());
   return run(k, {x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr},
              y.data<float>());
 }
 
-bool backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
+bool backward_data(ConstView grad_y, ConstView w, View grad_x, const Conv2dParams& p) {
   const Key k = make_key(Direction::backward_data, grad_x.shape(), w.shape(), grad_y.shape(), p, false);
   return run(k, {grad_y.data<float>(), w.data<float>(), nullptr}, grad_x.data<float>());
 }
 
-bool backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p) {
+bool backward_weight(ConstView grad_y, ConstView x, View grad_w, const Conv2dParams& p) {
   const Key k = make_key(Direction::backward_weight, x.shape(), grad_w.shape(), grad_y.shape(), p, false);
   return run(k, {grad_y.data<float>(), x.data<float>(), nullptr}, grad_w.data<float>());
 }

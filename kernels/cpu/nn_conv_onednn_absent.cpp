@@ -6,8 +6,8 @@
 namespace cohort::cpu::conv_onednn {
 
 bool available() { return false; }
-bool forward(const Tensor&, const Tensor&, const Tensor&, Tensor&, const Conv2dParams&) { return false; }
-bool backward_data(const Tensor&, const Tensor&, Tensor&, const Conv2dParams&) { return false; }
-bool backward_weight(const Tensor&, const Tensor&, Tensor&, const Conv2dParams&) { return false; }
+bool forward(ConstView, ConstView, ConstView, View, const Conv2dParams&) { return false; }
+bool backward_data(ConstView, ConstView, View, const Conv2dParams&) { return false; }
+bool backward_weight(ConstView, ConstView, View, const Conv2dParams&) { return false; }
 
 }  // namespace cohort::cpu::conv_onednn

@@ -9,15 +9,15 @@
 
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "kernels/common/view.h"
 #include "kernels/common/nn_params.h"
 
 namespace cohort::cpu {
 
 namespace conv_reference {
-void forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p);
-void backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p);
-void backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p);
+void forward(ConstView x, ConstView w, ConstView bias, View y, const Conv2dParams& p);
+void backward_data(ConstView grad_y, ConstView w, View grad_x, const Conv2dParams& p);
+void backward_weight(ConstView grad_y, ConstView x, View grad_w, const Conv2dParams& p);
 }  // namespace conv_reference
 
 // Whether this build has oneDNN (CMake option COHORT_ONEDNN, on by default; the GPU bundle turns
@@ -27,9 +27,9 @@ void backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, cons
 // stderr once per shape and direction, and the caller falls back to the reference.
 namespace conv_onednn {
 bool available();
-bool forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& p);
-bool backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x, const Conv2dParams& p);
-bool backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w, const Conv2dParams& p);
+bool forward(ConstView x, ConstView w, ConstView bias, View y, const Conv2dParams& p);
+bool backward_data(ConstView grad_y, ConstView w, View grad_x, const Conv2dParams& p);
+bool backward_weight(ConstView grad_y, ConstView x, View grad_w, const Conv2dParams& p);
 }  // namespace conv_onednn
 
 enum class CpuConvImpl { onednn, reference };

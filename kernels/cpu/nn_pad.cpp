@@ -16,7 +16,7 @@ namespace {
 
 struct PadGeom {
   int64_t planes, H, W, OH, OW, top, left;
-  PadGeom(const Tensor& x, const Tensor& y, const Pad2dParams& p)
+  PadGeom(ConstView x, ConstView y, const Pad2dParams& p)
       : planes(x.numel() / (x.size(-2) * x.size(-1))), H(x.size(-2)), W(x.size(-1)),
         OH(y.size(-2)), OW(y.size(-1)), top(p.top), left(p.left) {}
 };
@@ -77,13 +77,13 @@ void pad_backward(const T* dy, T* dx, const PadGeom& g, PadMode mode) {
 
 }  // namespace
 
-void pad2d_forward(const Tensor& x, Tensor& y, const Pad2dParams& p) {
+void pad2d_forward(ConstView x, View y, const Pad2dParams& p) {
   const PadGeom g(x, y, p);
   COHORT_DISPATCH_FLOATING(x.dtype(), "pad2d",
                            [&] { pad_forward(x.data<scalar_t>(), y.data<scalar_t>(), g, p.mode); });
 }
 
-void pad2d_backward(const Tensor& grad_y, Tensor& grad_x, const Pad2dParams& p) {
+void pad2d_backward(ConstView grad_y, View grad_x, const Pad2dParams& p) {
   const PadGeom g(grad_x, grad_y, p);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "pad2d_backward", [&] {
     pad_backward(grad_y.data<scalar_t>(), grad_x.data<scalar_t>(), g, p.mode);

@@ -23,7 +23,7 @@ namespace {
 struct PoolGeom {
   int64_t planes, H, W, P, Q;
   int64_t kh, kw, sh, sw, ph, pw;
-  PoolGeom(const Tensor& x, const Tensor& y, const Pool2dParams& p)
+  PoolGeom(ConstView x, ConstView y, const Pool2dParams& p)
       : planes(x.size(0) * x.size(1)), H(x.size(2)), W(x.size(3)), P(y.size(2)), Q(y.size(3)),
         kh(p.kernel_h), kw(p.kernel_w), sh(p.stride_h), sw(p.stride_w), ph(p.pad_h), pw(p.pad_w) {}
 };
@@ -123,14 +123,14 @@ void avg_backward(const T* dy, T* dx, const PoolGeom& g, bool include_pad) {
 
 }  // namespace
 
-void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& indices, const Pool2dParams& p) {
+void max_pool2d_forward(ConstView x, View y, View indices, const Pool2dParams& p) {
   const PoolGeom g(x, y, p);
   COHORT_DISPATCH_FLOATING(x.dtype(), "max_pool2d", [&] {
     max_forward(x.data<scalar_t>(), y.data<scalar_t>(), indices.data<int64_t>(), g);
   });
 }
 
-void max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, Tensor& grad_x,
+void max_pool2d_backward(ConstView grad_y, ConstView indices, View grad_x,
                          const Pool2dParams& p) {
   const PoolGeom g(grad_x, grad_y, p);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "max_pool2d_backward", [&] {
@@ -138,14 +138,14 @@ void max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, Tensor& gr
   });
 }
 
-void avg_pool2d_forward(const Tensor& x, Tensor& y, const Pool2dParams& p) {
+void avg_pool2d_forward(ConstView x, View y, const Pool2dParams& p) {
   const PoolGeom g(x, y, p);
   COHORT_DISPATCH_FLOATING(x.dtype(), "avg_pool2d", [&] {
     avg_forward(x.data<scalar_t>(), y.data<scalar_t>(), g, p.count_include_pad);
   });
 }
 
-void avg_pool2d_backward(const Tensor& grad_y, Tensor& grad_x, const Pool2dParams& p) {
+void avg_pool2d_backward(ConstView grad_y, View grad_x, const Pool2dParams& p) {
   const PoolGeom g(grad_x, grad_y, p);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "avg_pool2d_backward", [&] {
     avg_backward(grad_y.data<scalar_t>(), grad_x.data<scalar_t>(), g, p.count_include_pad);

@@ -61,14 +61,14 @@ void backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols, bool l
 
 }  // namespace
 
-void softmax_forward(const Tensor& x, Tensor& y, bool log) {
+void softmax_forward(ConstView x, View y, bool log) {
   const int64_t cols = x.size(-1), rows = cols > 0 ? x.numel() / cols : 0;
   COHORT_DISPATCH_FLOATING(x.dtype(), log ? "log_softmax" : "softmax", [&] {
     forward(x.data<scalar_t>(), y.data<scalar_t>(), rows, cols, log);
   });
 }
 
-void softmax_backward(const Tensor& y, const Tensor& grad_y, Tensor& grad_x, bool log) {
+void softmax_backward(ConstView y, ConstView grad_y, View grad_x, bool log) {
   const int64_t cols = y.size(-1), rows = cols > 0 ? y.numel() / cols : 0;
   COHORT_DISPATCH_FLOATING(y.dtype(), log ? "log_softmax_backward" : "softmax_backward", [&] {
     backward(y.data<scalar_t>(), grad_y.data<scalar_t>(), grad_x.data<scalar_t>(), rows, cols, log);

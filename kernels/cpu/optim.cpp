@@ -5,8 +5,8 @@
 
 namespace cohort::cpu {
 
-void sgd_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                std::vector<Tensor>& momentum_bufs, const SgdHyper& h) {
+void sgd_update(const std::vector<View>& params, const std::vector<ConstView>& grads,
+                const std::vector<View>& momentum_bufs, const SgdHyper& h) {
   if (params.empty()) return;
   COHORT_DISPATCH_FLOATING(params[0].dtype(), "sgd_update", [&] {
     const math::SgdScalars<scalar_t> s = math::sgd_scalars<scalar_t>(h);
@@ -25,9 +25,9 @@ void sgd_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
   });
 }
 
-void adam_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                 std::vector<Tensor>& exp_avgs, std::vector<Tensor>& exp_avg_sqs,
-                 std::vector<Tensor>& max_exp_avg_sqs, const AdamHyper& h) {
+void adam_update(const std::vector<View>& params, const std::vector<ConstView>& grads,
+                 const std::vector<View>& exp_avgs, const std::vector<View>& exp_avg_sqs,
+                 const std::vector<View>& max_exp_avg_sqs, const AdamHyper& h) {
   if (params.empty()) return;
   COHORT_DISPATCH_FLOATING(params[0].dtype(), "adam_update", [&] {
     const math::AdamScalars<scalar_t> s = math::adam_scalars<scalar_t>(h);

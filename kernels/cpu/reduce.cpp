@@ -7,12 +7,12 @@
 
 namespace cohort::cpu {
 
-void reduce_sum(const Tensor& in, Tensor& out) {
+void reduce_sum(ConstView in, View out) {
   COHORT_DISPATCH_FLOATING(in.dtype(), "reduce_sum", [&] {
     const scalar_t* pi = in.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
-    const Shape& is = in.shape();
-    const Shape& os = out.shape();
+    const Dims& is = in.shape();
+    const Dims& os = out.shape();
     const size_t rank = is.size();
     std::vector<double> acc(static_cast<size_t>(out.numel()), 0.0);
     if (out.numel() == 1 || rank == 0) {
@@ -55,7 +55,7 @@ void reduce_sum(const Tensor& in, Tensor& out) {
   });
 }
 
-void argmax_lastdim(const Tensor& in, Tensor& out) {
+void argmax_lastdim(ConstView in, View out) {
   COHORT_DISPATCH_FLOATING(in.dtype(), "argmax", [&] {
     const scalar_t* p = in.data<scalar_t>();
     int64_t* po = out.data<int64_t>();

@@ -1,4 +1,4 @@
-// Tensor-facing wrappers of the CUDA elementwise kernels (elementwise.cu): dtype dispatch,
+// View-facing wrappers of the CUDA elementwise kernels (elementwise.cu): dtype dispatch,
 // broadcast geometry, and the choice between the same-shape, scalar and broadcast kernels.
 #include "kernels/elementwise.h"
 
@@ -10,7 +10,7 @@ namespace cohort::cuda {
 namespace {
 
 // Per-input strides of `in` broadcast to `out` (0 where in has size 1 or lacks the dim).
-std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
+std::vector<int64_t> broadcast_strides(const Dims& in, const Dims& out) {
   std::vector<int64_t> strides(out.size(), 0);
   int64_t stride = 1;
   for (size_t k = 0; k < in.size(); ++k) {
@@ -24,7 +24,7 @@ std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
 // The broadcast of a and b to out, with size-1 dims dropped and neighbouring dims merged when
 // both inputs walk them as one (stride[d] == stride[d+1]·size[d+1] for each input): a per-channel
 // op on [N,C,H,W] becomes 3 dims, a bias add on [N,K] 2.
-kern::BroadcastGeom make_geom(const Shape& a, const Shape& b, const Shape& out) {
+kern::BroadcastGeom make_geom(const Dims& a, const Dims& b, const Dims& out) {
   const std::vector<int64_t> sa = broadcast_strides(a, out), sb = broadcast_strides(b, out);
   std::vector<int64_t> sizes, ra, rb;
   for (size_t d = 0; d < out.size(); ++d) {
@@ -41,7 +41,7 @@ kern::BroadcastGeom make_geom(const Shape& a, const Shape& b, const Shape& out) 
   }
   COHORT_CHECK(sizes.size() <= static_cast<size_t>(kern::kMaxDims),
                "broadcast: {} dims after merging (output {}); the CUDA kernels handle at most {}",
-               sizes.size(), shape_str(out), kern::kMaxDims);
+               sizes.size(), out.str(), kern::kMaxDims);
   kern::BroadcastGeom g;
   g.rank = static_cast<int>(sizes.size());
   for (size_t d = 0; d < sizes.size(); ++d) {
@@ -54,7 +54,7 @@ kern::BroadcastGeom make_geom(const Shape& a, const Shape& b, const Shape& out) 
 
 }  // namespace
 
-void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+void binary(BinaryOp op, ConstView a, ConstView b, View out) {
   OpScope scope(out);
   const int64_t n = out.numel();
   COHORT_DISPATCH_FLOATING(out.dtype(), "binary", [&] {
@@ -72,7 +72,7 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   });
 }
 
-void binary_scalar(BinaryOp op, const Tensor& a, double s, Tensor& out) {
+void binary_scalar(BinaryOp op, ConstView a, double s, View out) {
   OpScope scope(out);
   COHORT_DISPATCH_FLOATING(out.dtype(), "binary_scalar", [&] {
     kern::binary_scalar(op, a.data<scalar_t>(), static_cast<scalar_t>(s), out.data<scalar_t>(),
@@ -80,7 +80,7 @@ void binary_scalar(BinaryOp op, const Tensor& a, double s, Tensor& out) {
   });
 }
 
-void unary(UnaryOp op, const Tensor& a, Tensor& out, double param) {
+void unary(UnaryOp op, ConstView a, View out, double param) {
   OpScope scope(out);
   COHORT_DISPATCH_FLOATING(out.dtype(), "unary", [&] {
     kern::unary(op, a.data<scalar_t>(), out.data<scalar_t>(), out.numel(),
@@ -88,8 +88,8 @@ void unary(UnaryOp op, const Tensor& a, Tensor& out, double param) {
   });
 }
 
-void unary_backward(UnaryOp op, const Tensor& grad_out, const Tensor& x, const Tensor& y,
-                    Tensor& grad_in, double param) {
+void unary_backward(UnaryOp op, ConstView grad_out, ConstView x, ConstView y,
+                    View grad_in, double param) {
   OpScope scope(grad_in);
   COHORT_DISPATCH_FLOATING(grad_in.dtype(), "unary_backward", [&] {
     kern::unary_backward(op, grad_out.data<scalar_t>(), x.data<scalar_t>(), y.data<scalar_t>(),
@@ -98,7 +98,7 @@ void unary_backward(UnaryOp op, const Tensor& grad_out, const Tensor& x, const T
   });
 }
 
-void axpy_(Tensor& y, double alpha, const Tensor& x) {
+void axpy_(View y, double alpha, ConstView x) {
   OpScope scope(y);
   COHORT_DISPATCH_FLOATING(y.dtype(), "axpy_", [&] {
     kern::axpy(y.data<scalar_t>(), static_cast<scalar_t>(alpha), x.data<scalar_t>(), y.numel(),
@@ -106,14 +106,14 @@ void axpy_(Tensor& y, double alpha, const Tensor& x) {
   });
 }
 
-void scale_(Tensor& y, double alpha) {
+void scale_(View y, double alpha) {
   OpScope scope(y);
   COHORT_DISPATCH_FLOATING(y.dtype(), "scale_", [&] {
     kern::scale(y.data<scalar_t>(), static_cast<scalar_t>(alpha), y.numel(), scope.stream());
   });
 }
 
-void broadcast_copy(const Tensor& in, Tensor& out) {
+void broadcast_copy(ConstView in, View out) {
   OpScope scope(out);
   COHORT_DISPATCH_ALL(out.dtype(), "broadcast_copy", [&] {
     kern::broadcast_copy(in.data<scalar_t>(), out.data<scalar_t>(), out.numel(),
@@ -121,14 +121,14 @@ void broadcast_copy(const Tensor& in, Tensor& out) {
   });
 }
 
-void fill(Tensor& t, double value) {
+void fill(View t, double value) {
   OpScope scope(t);
   COHORT_DISPATCH_ALL(t.dtype(), "fill", [&] {
     kern::fill(t.data<scalar_t>(), static_cast<scalar_t>(value), t.numel(), scope.stream());
   });
 }
 
-void cast(const Tensor& src, Tensor& dst) {
+void cast(ConstView src, View dst) {
   OpScope scope(dst);
   COHORT_DISPATCH_ALL(src.dtype(), "cast", [&] {
     using src_t = scalar_t;
@@ -139,7 +139,7 @@ void cast(const Tensor& src, Tensor& dst) {
   });
 }
 
-void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, double low, double high) {
+void uniform_fill(View t, uint64_t seed, uint64_t offset, double low, double high) {
   OpScope scope(t);
   COHORT_DISPATCH_FLOATING(t.dtype(), "uniform_", [&] {
     // The CPU computes lo + span·u with both rounded to the element type first: same here.
@@ -148,7 +148,7 @@ void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, double low, double 
   });
 }
 
-void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, double mean, double std) {
+void normal_fill(View t, uint64_t seed, uint64_t offset, double mean, double std) {
   OpScope scope(t);
   COHORT_DISPATCH_FLOATING(t.dtype(), "normal_", [&] {
     kern::normal_fill(t.data<scalar_t>(), t.numel(), seed, offset, static_cast<scalar_t>(mean),
@@ -156,7 +156,7 @@ void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, double mean, double 
   });
 }
 
-void bernoulli_fill(Tensor& t, uint64_t seed, uint64_t offset, double p) {
+void bernoulli_fill(View t, uint64_t seed, uint64_t offset, double p) {
   OpScope scope(t);
   COHORT_DISPATCH_FLOATING(t.dtype(), "bernoulli", [&] {
     kern::bernoulli_fill(t.data<scalar_t>(), t.numel(), seed, offset, static_cast<float>(p),

@@ -1,4 +1,4 @@
-// Raw-pointer launchers of the elementwise kernels (elementwise.cu), called by the Tensor
+// Raw-pointer launchers of the elementwise kernels (elementwise.cu), called by the view-facing
 // wrappers in elementwise.cpp. All pointers are device pointers of contiguous arrays; every
 // launcher queues on `stream` and checks the launch. Instantiated for float and double (fill,
 // cast and broadcast_copy also for int64_t and uint8_t).

@@ -11,13 +11,14 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "kernels/common/view.h"
 
 namespace cohort::cuda {
 
 // Registers a check of `device_flag` (an int that the kernel queued on `stream` sets to 1 for a
-// label outside [0, C) that is not ignore_index). `labels` is kept to name the row in the error.
-void defer_label_check(const int* device_flag, const Tensor& labels, int64_t C, int64_t ignore_index,
+// label outside [0, C) that is not ignore_index). A copy of `labels` ([N] i64, queued on `stream`
+// after the kernel) is kept to name the row in the error: the view does not keep them alive.
+void defer_label_check(const int* device_flag, ConstView labels, int64_t C, int64_t ignore_index,
                        int device, cudaStream_t stream);
 
 // Looks at this thread's checks whose copies have completed (none is waited for): drops the

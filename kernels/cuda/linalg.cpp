@@ -1,4 +1,4 @@
-// GEMM through cuBLAS, and the Tensor wrapper of the transpose kernel.
+// GEMM through cuBLAS, and the view-facing wrapper of the transpose kernel.
 //
 // cuBLAS is column-major; our matrices are row-major. A row-major X [r, c] is the column-major
 // matrix Xᵀ with leading dimension c, so the row-major product C = op(A)·op(B) is computed as
@@ -24,7 +24,7 @@ struct GemmDims {
   int batch;
 };
 
-GemmDims gemm_dims(const Tensor& a, bool trans_a, const Tensor& b, const Tensor& c) {
+GemmDims gemm_dims(ConstView a, bool trans_a, ConstView b, ConstView c) {
   constexpr const char* op = "gemm";
   GemmDims d{};
   d.m = to_int(c.size(-2), op, "m");
@@ -42,7 +42,7 @@ GemmDims gemm_dims(const Tensor& a, bool trans_a, const Tensor& b, const Tensor&
 
 }  // namespace
 
-void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, double alpha,
+void gemm(ConstView a, bool trans_a, ConstView b, bool trans_b, View c, double alpha,
           double beta) {
   OpScope scope(c);
   const GemmDims d = gemm_dims(a, trans_a, b, c);
@@ -85,7 +85,7 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& 
   }
 }
 
-void transpose2d(const Tensor& in, Tensor& out) {
+void transpose2d(ConstView in, View out) {
   OpScope scope(out);
   COHORT_DISPATCH_ALL(in.dtype(), "transpose2d", [&] {
     kern::transpose2d(in.data<scalar_t>(), out.data<scalar_t>(), in.size(0), in.size(1),

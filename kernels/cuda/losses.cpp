@@ -1,4 +1,4 @@
-// Tensor-facing wrappers of the loss kernels. Every dtype runs the simple block-per-row kernels
+// View-facing wrappers of the loss kernels. Every dtype runs the simple block-per-row kernels
 // of losses.cu by default; f32 runs the lab kernels (kernels/cuda/lab/, docs/kernels.md: one
 // fused launch per loss, the K-student cohort in one launch) when loss_kernels() is `lab`
 // (COHORT_LOSS_KERNELS=lab) — the default changes only with a GPU benchmark log that shows the
@@ -8,63 +8,71 @@
 #include "core/loss_kernels.h"
 #include "kernels/cuda/lab/shipped.h"
 #include "kernels/cuda/label_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/losses_kernels.cuh"
+#include "kernels/cuda/scratch.h"
 #include "kernels/cuda/tensor_util.h"
 
 namespace cohort::cuda {
 
 namespace {
 // Per-row scratch in double, from the caching allocator.
-Tensor scratch(int64_t n, Device device) { return Tensor::empty({n}, DType::f64, device); }
+DeviceScratch rows_scratch(int64_t n, const OpScope& scope) {
+  return DeviceScratch(static_cast<size_t>(n) * sizeof(double), scope.device());
+}
 
-bool use_lab(const Tensor& t) { return loss_kernels() == LossKernels::lab && t.dtype() == DType::f32; }
+// The bad-label flag (an int in an 8-byte block), zeroed on the op's stream.
+DeviceScratch zeroed_flag(const OpScope& scope) {
+  DeviceScratch bad(sizeof(int64_t), scope.device());
+  COHORT_CUDA_CHECK(cudaMemsetAsync(bad.get(), 0, sizeof(int64_t), scope.stream()));
+  return bad;
+}
+
+bool use_lab(ConstView t) { return loss_kernels() == LossKernels::lab && t.dtype() == DType::f32; }
 
 // A wrong label must be an error, not garbage — but reading the flag back here would make every
 // cross_entropy a host synchronisation. The check is deferred to the thread's next synchronising
 // call (label_check.h); earlier completed checks are looked at first.
-void defer_bad_label_check(Tensor& bad, const Tensor& labels, int64_t C, int64_t ignore_index,
+void defer_bad_label_check(const DeviceScratch& bad, ConstView labels, int64_t C, int64_t ignore_index,
                            const OpScope& scope) {
   check_deferred_labels();
-  defer_label_check(reinterpret_cast<const int*>(bad.data<int64_t>()), labels, C, ignore_index, scope.device(),
-                    scope.stream());
+  defer_label_check(bad.as<int>(), labels, C, ignore_index, scope.device(), scope.stream());
 }
 
-int* flag(Tensor& bad) { return reinterpret_cast<int*>(bad.data<int64_t>()); }
-
-std::vector<const float*> logit_ptrs(const std::vector<Tensor>& logits) {
+std::vector<const float*> logit_ptrs(const std::vector<ConstView>& logits) {
   COHORT_CHECK(logits.size() <= static_cast<size_t>(kMaxCohort),
                "dml_mimicry: the CUDA kernel takes at most {} students, got {}", kMaxCohort, logits.size());
   std::vector<const float*> p;
-  for (const Tensor& z : logits) p.push_back(z.data<float>());
+  for (ConstView z : logits) p.push_back(z.data<float>());
   return p;
 }
 }  // namespace
 
-void cross_entropy_forward(const Tensor& logits, const Tensor& labels, double eps, int64_t ignore_index,
-                           Tensor& loss, Tensor& row_lse, Tensor& valid) {
+void cross_entropy_forward(ConstView logits, ConstView labels, double eps, int64_t ignore_index,
+                           View loss, View row_lse, View valid) {
   OpScope scope(logits);
   const int64_t N = logits.size(0), C = logits.size(1);
   if (use_lab(logits)) {
-    Tensor bad = Tensor::zeros({1}, DType::i64, logits.device());
+    const DeviceScratch bad = zeroed_flag(scope);
     lab::cross_entropy_shipped(logits.data<float>(), labels.data<int64_t>(), N, C, static_cast<float>(eps),
                                ignore_index, loss.data<float>(), row_lse.data<float>(), valid.data<float>(),
-                               nullptr, nullptr, flag(bad), scope.stream());
+                               nullptr, nullptr, bad.as<int>(), scope.stream());
     defer_bad_label_check(bad, labels, C, ignore_index, scope);
     return;
   }
-  Tensor row_loss = scratch(N, logits.device()), row_valid = scratch(N, logits.device());
-  Tensor bad = Tensor::zeros({1}, DType::i64, logits.device());
+  const DeviceScratch row_loss = rows_scratch(N, scope), row_valid = rows_scratch(N, scope);
+  const DeviceScratch bad = zeroed_flag(scope);
   COHORT_DISPATCH_FLOATING(logits.dtype(), "cross_entropy", [&] {
     kern::cross_entropy_forward<scalar_t>(logits.data<scalar_t>(), labels.data<int64_t>(), N, C, eps, ignore_index,
-                                          row_lse.data<scalar_t>(), row_loss.data<double>(), row_valid.data<double>(),
+                                          row_lse.data<scalar_t>(), row_loss.as<double>(), row_valid.as<double>(),
                                           loss.data<scalar_t>(), valid.data<scalar_t>(),
-                                          reinterpret_cast<int*>(bad.data<int64_t>()), scope.stream());
+                                          bad.as<int>(), scope.stream());
   });
   defer_bad_label_check(bad, labels, C, ignore_index, scope);
 }
 
-void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& row_lse, const Tensor& valid,
-                            const Tensor& grad_loss, double eps, int64_t ignore_index, Tensor& grad_logits) {
+void cross_entropy_backward(ConstView logits, ConstView labels, ConstView row_lse, ConstView valid,
+                            ConstView grad_loss, double eps, int64_t ignore_index, View grad_logits) {
   OpScope scope(logits);
   if (use_lab(logits)) {
     lab::cross_entropy_shipped(logits.data<float>(), labels.data<int64_t>(), logits.size(0), logits.size(1),
@@ -80,8 +88,8 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Te
   });
 }
 
-void kd_kl_forward(const Tensor& student, const Tensor& teacher, double temperature, bool teacher_is_probs,
-                   Tensor& loss) {
+void kd_kl_forward(ConstView student, ConstView teacher, double temperature, bool teacher_is_probs,
+                   View loss) {
   OpScope scope(student);
   if (use_lab(student)) {
     lab::softmax_kl_shipped(student.data<float>(), teacher.data<float>(), student.size(0), student.size(1),
@@ -89,16 +97,16 @@ void kd_kl_forward(const Tensor& student, const Tensor& teacher, double temperat
                             nullptr, scope.stream());
     return;
   }
-  Tensor row_kl = scratch(student.size(0), student.device());
+  const DeviceScratch row_kl = rows_scratch(student.size(0), scope);
   COHORT_DISPATCH_FLOATING(student.dtype(), "kd_kl", [&] {
     kern::kd_kl_forward<scalar_t>(student.data<scalar_t>(), teacher.data<scalar_t>(), student.size(0),
-                                  student.size(1), temperature, teacher_is_probs, row_kl.data<double>(),
+                                  student.size(1), temperature, teacher_is_probs, row_kl.as<double>(),
                                   loss.data<scalar_t>(), scope.stream());
   });
 }
 
-void kd_kl_backward(const Tensor& student, const Tensor& teacher, double temperature, bool teacher_is_probs,
-                    const Tensor& grad_loss, Tensor& grad_student, Tensor& grad_teacher) {
+void kd_kl_backward(ConstView student, ConstView teacher, double temperature, bool teacher_is_probs,
+                    ConstView grad_loss, View grad_student, View grad_teacher) {
   OpScope scope(student);
   // The lab kernels give the student's gradient only; a teacher that wants one takes the simple path.
   if (use_lab(student) && !grad_teacher.defined()) {
@@ -117,7 +125,7 @@ void kd_kl_backward(const Tensor& student, const Tensor& teacher, double tempera
 
 namespace {
 template <typename T>
-kern::CohortPtrs<T> cohort_ptrs(const std::vector<Tensor>& logits, std::vector<Tensor>* grads) {
+kern::CohortPtrs<T> cohort_ptrs(const std::vector<ConstView>& logits, const std::vector<View>* grads) {
   COHORT_CHECK(logits.size() <= static_cast<size_t>(kMaxCohort),
                "dml_mimicry: the CUDA kernel takes at most {} students, got {}", kMaxCohort, logits.size());
   kern::CohortPtrs<T> p{};
@@ -129,7 +137,7 @@ kern::CohortPtrs<T> cohort_ptrs(const std::vector<Tensor>& logits, std::vector<T
 }
 }  // namespace
 
-void dml_mimicry_forward(const std::vector<Tensor>& logits, double temperature, DmlMode mode, Tensor& losses) {
+void dml_mimicry_forward(const std::vector<ConstView>& logits, double temperature, DmlMode mode, View losses) {
   OpScope scope(logits[0]);
   const int K = static_cast<int>(logits.size());
   if (use_lab(logits[0])) {
@@ -138,21 +146,21 @@ void dml_mimicry_forward(const std::vector<Tensor>& logits, double temperature, 
                            mode, losses.data<float>(), nullptr, nullptr, nullptr, scope.stream());
     return;
   }
-  Tensor rows = scratch(K * logits[0].size(0), logits[0].device());
+  const DeviceScratch rows = rows_scratch(K * logits[0].size(0), scope);
   COHORT_DISPATCH_FLOATING(logits[0].dtype(), "dml_mimicry", [&] {
     kern::dml_forward<scalar_t>(cohort_ptrs<scalar_t>(logits, nullptr), K, logits[0].size(0), logits[0].size(1),
-                                temperature, static_cast<int>(mode), rows.data<double>(), losses.data<scalar_t>(),
+                                temperature, static_cast<int>(mode), rows.as<double>(), losses.data<scalar_t>(),
                                 scope.stream());
   });
 }
 
-void dml_mimicry_backward(const std::vector<Tensor>& logits, double temperature, DmlMode mode,
-                          const Tensor& grad_losses, std::vector<Tensor>& grads) {
+void dml_mimicry_backward(const std::vector<ConstView>& logits, double temperature, DmlMode mode,
+                          ConstView grad_losses, const std::vector<View>& grads) {
   OpScope scope(logits[0]);
   if (use_lab(logits[0])) {
     std::vector<const float*> z = logit_ptrs(logits);
     std::vector<float*> g;
-    for (Tensor& t : grads) g.push_back(t.defined() ? t.data<float>() : nullptr);
+    for (const View& t : grads) g.push_back(t.defined() ? t.data<float>() : nullptr);
     lab::cohort_kl_shipped(z.data(), static_cast<int>(logits.size()), logits[0].size(0), logits[0].size(1),
                            static_cast<float>(temperature), mode, nullptr, g.data(), grad_losses.data<float>(),
                            nullptr, scope.stream());

@@ -26,7 +26,7 @@
 
 #include <cuda_runtime.h>
 
-#include "core/tensor.h"
+#include "kernels/common/view.h"
 #include "kernels/common/multi_tensor_plan.h"
 #include "kernels/cuda/check.h"
 
@@ -69,22 +69,28 @@ multi_tensor_kernel(TensorListMeta<Depth> meta, Op op) {
   for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) op(ptrs, i);
 }
 
-// Runs `op` over every element of the tensors in `lists` (lists[d][k]: tensor k of list d;
-// all lists of equal length, tensors pairwise of equal numel, all of element type T on the
-// device whose stream is `stream`). The packing is plan_multi_tensor_launches
+// Runs `op` over every element of the tensors of the lists {updated[0], grads, updated[1], ...}
+// (list d, tensor k: the pointer ptrs[d] of Op for tensor k): list 1 holds the gradients, which
+// every Op only reads; the others (parameters, state) are updated in place. All lists are of
+// equal length, the tensors of one index of equal numel, all of element type T on the device
+// whose stream is `stream`. The packing is plan_multi_tensor_launches
 // (kernels/common/multi_tensor_plan.h); empty tensors are skipped.
 template <int Depth, typename T, typename Op>
-void multi_tensor_apply(const std::array<const std::vector<Tensor>*, Depth>& lists, const Op& op,
+void multi_tensor_apply(const std::vector<ConstView>& grads,
+                        const std::array<const std::vector<View>*, Depth - 1>& updated, const Op& op,
                         cudaStream_t stream) {
   std::vector<int64_t> sizes;
-  for (const Tensor& t : *lists[0]) sizes.push_back(t.numel());
+  for (const ConstView& t : grads) sizes.push_back(t.numel());
   const std::vector<MultiTensorLaunch> plan =
       plan_multi_tensor_launches(sizes, MaxTensors<Depth>::value, kMaxBlocks, kChunkSize);
   for (const MultiTensorLaunch& launch : plan) {
     TensorListMeta<Depth> meta;
     for (size_t slot = 0; slot < launch.tensors.size(); ++slot) {
       const size_t k = static_cast<size_t>(launch.tensors[slot]);
-      for (int d = 0; d < Depth; ++d) meta.addresses[d][slot] = (*lists[d])[k].raw_data();
+      meta.addresses[0][slot] = (*updated[0])[k].raw_data();
+      // Read only (see above); the argument struct has one pointer type for every list.
+      meta.addresses[1][slot] = const_cast<void*>(grads[k].raw_data());
+      for (int d = 2; d < Depth; ++d) meta.addresses[d][slot] = (*updated[d - 1])[k].raw_data();
       meta.sizes[slot] = sizes[k];
     }
     for (size_t b = 0; b < launch.blocks.size(); ++b) {

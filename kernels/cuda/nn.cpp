@@ -1,4 +1,4 @@
-// Tensor-facing wrappers of the hand-written NCHW kernels (nn_batch_norm.cu, nn_pool.cu,
+// View-facing wrappers of the hand-written NCHW kernels (nn_batch_norm.cu, nn_pool.cu,
 // nn_pad.cu, nn_softmax.cu) and the channel copies (cudaMemcpy2DAsync). conv2d is in
 // nn_conv.cpp.
 #include "kernels/nn.h"
@@ -10,28 +10,29 @@ namespace cohort::cuda {
 
 namespace {
 
-template <typename T>
-T* ptr_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
+// const T* for a ConstView, T* for a View.
+template <typename T, bool Writable>
+auto ptr_or_null(BasicView<Writable> t) -> decltype(t.template data<T>()) {
+  return t.defined() ? t.template data<T>() : nullptr;
 }
 
-kern::BnGeom bn_geom(const Tensor& x) {
+kern::BnGeom bn_geom(ConstView x) {
   const int64_t N = x.size(0), C = x.size(1);
   return {N, C, N * C > 0 ? x.numel() / (N * C) : 0};
 }
 
-kern::PoolGeom pool_geom(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
+kern::PoolGeom pool_geom(ConstView x, ConstView y, const Pool2dParams& p) {
   return {x.size(0) * x.size(1), x.size(2), x.size(3), y.size(2), y.size(3),
           p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w};
 }
 
-kern::PadGeom pad_geom(const Tensor& x, const Tensor& y, const Pad2dParams& p) {
+kern::PadGeom pad_geom(ConstView x, ConstView y, const Pad2dParams& p) {
   const int64_t H = x.size(-2), W = x.size(-1);
   return {H * W > 0 ? x.numel() / (H * W) : 0, H, W, y.size(-2), y.size(-1), p.top, p.left};
 }
 
 // [N, C, inner...]: inner = product of the dims after C.
-int64_t inner_size(const Tensor& t) {
+int64_t inner_size(ConstView t) {
   int64_t inner = 1;
   for (int64_t d = 2; d < t.dim(); ++d) inner *= t.size(d);
   return inner;
@@ -49,9 +50,9 @@ void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, s
 
 // ---- batch norm ------------------------------------------------------------------------------
 
-void batch_norm_forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                              Tensor& running_mean, Tensor& running_var, double momentum,
-                              double eps, Tensor& y, Tensor& save_mean, Tensor& save_invstd) {
+void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
+                              View running_mean, View running_var, double momentum,
+                              double eps, View y, View save_mean, View save_invstd) {
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   const int sms = multiprocessor_count(scope.device());
@@ -65,9 +66,9 @@ void batch_norm_forward_train(const Tensor& x, const Tensor& weight, const Tenso
   });
 }
 
-void batch_norm_forward_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                             const Tensor& running_mean, const Tensor& running_var, double eps,
-                             Tensor& y) {
+void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
+                             ConstView running_mean, ConstView running_var, double eps,
+                             View y) {
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   void* ws = workspace(2 * static_cast<size_t>(g.C) * dtype_size(x.dtype()), scope.device());
@@ -79,9 +80,9 @@ void batch_norm_forward_eval(const Tensor& x, const Tensor& weight, const Tensor
   });
 }
 
-void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
-                         const Tensor& save_mean, const Tensor& save_invstd, Tensor& grad_x,
-                         Tensor& grad_weight, Tensor& grad_bias) {
+void batch_norm_backward(ConstView grad_y, ConstView x, ConstView weight,
+                         ConstView save_mean, ConstView save_invstd, View grad_x,
+                         View grad_weight, View grad_bias) {
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   const int sms = multiprocessor_count(scope.device());
@@ -97,7 +98,7 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& we
 
 // ---- pooling ---------------------------------------------------------------------------------
 
-void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& indices, const Pool2dParams& p) {
+void max_pool2d_forward(ConstView x, View y, View indices, const Pool2dParams& p) {
   OpScope scope(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "max_pool2d", [&] {
     kern::max_pool2d_forward(x.data<scalar_t>(), y.data<scalar_t>(), indices.data<int64_t>(),
@@ -105,7 +106,7 @@ void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& indices, const Pool2
   });
 }
 
-void max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, Tensor& grad_x,
+void max_pool2d_backward(ConstView grad_y, ConstView indices, View grad_x,
                          const Pool2dParams& p) {
   OpScope scope(grad_x);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "max_pool2d_backward", [&] {
@@ -114,7 +115,7 @@ void max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, Tensor& gr
   });
 }
 
-void avg_pool2d_forward(const Tensor& x, Tensor& y, const Pool2dParams& p) {
+void avg_pool2d_forward(ConstView x, View y, const Pool2dParams& p) {
   OpScope scope(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "avg_pool2d", [&] {
     kern::avg_pool2d_forward(x.data<scalar_t>(), y.data<scalar_t>(), pool_geom(x, y, p),
@@ -122,7 +123,7 @@ void avg_pool2d_forward(const Tensor& x, Tensor& y, const Pool2dParams& p) {
   });
 }
 
-void avg_pool2d_backward(const Tensor& grad_y, Tensor& grad_x, const Pool2dParams& p) {
+void avg_pool2d_backward(ConstView grad_y, View grad_x, const Pool2dParams& p) {
   OpScope scope(grad_x);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "avg_pool2d_backward", [&] {
     kern::avg_pool2d_backward(grad_y.data<scalar_t>(), grad_x.data<scalar_t>(),
@@ -132,7 +133,7 @@ void avg_pool2d_backward(const Tensor& grad_y, Tensor& grad_x, const Pool2dParam
 
 // ---- padding ---------------------------------------------------------------------------------
 
-void pad2d_forward(const Tensor& x, Tensor& y, const Pad2dParams& p) {
+void pad2d_forward(ConstView x, View y, const Pad2dParams& p) {
   OpScope scope(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "pad2d", [&] {
     kern::pad2d_forward(x.data<scalar_t>(), y.data<scalar_t>(), pad_geom(x, y, p), p.mode,
@@ -140,7 +141,7 @@ void pad2d_forward(const Tensor& x, Tensor& y, const Pad2dParams& p) {
   });
 }
 
-void pad2d_backward(const Tensor& grad_y, Tensor& grad_x, const Pad2dParams& p) {
+void pad2d_backward(ConstView grad_y, View grad_x, const Pad2dParams& p) {
   OpScope scope(grad_x);
   COHORT_DISPATCH_FLOATING(grad_y.dtype(), "pad2d_backward", [&] {
     kern::pad2d_backward(grad_y.data<scalar_t>(), grad_x.data<scalar_t>(),
@@ -150,7 +151,7 @@ void pad2d_backward(const Tensor& grad_y, Tensor& grad_x, const Pad2dParams& p) 
 
 // ---- softmax ---------------------------------------------------------------------------------
 
-void softmax_forward(const Tensor& x, Tensor& y, bool log) {
+void softmax_forward(ConstView x, View y, bool log) {
   OpScope scope(x);
   const int64_t cols = x.size(-1), rows = cols > 0 ? x.numel() / cols : 0;
   COHORT_DISPATCH_FLOATING(x.dtype(), log ? "log_softmax" : "softmax", [&] {
@@ -158,7 +159,7 @@ void softmax_forward(const Tensor& x, Tensor& y, bool log) {
   });
 }
 
-void softmax_backward(const Tensor& y, const Tensor& grad_y, Tensor& grad_x, bool log) {
+void softmax_backward(ConstView y, ConstView grad_y, View grad_x, bool log) {
   OpScope scope(y);
   const int64_t cols = y.size(-1), rows = cols > 0 ? y.numel() / cols : 0;
   COHORT_DISPATCH_FLOATING(y.dtype(), log ? "log_softmax_backward" : "softmax_backward", [&] {
@@ -171,7 +172,7 @@ void softmax_backward(const Tensor& y, const Tensor& grad_y, Tensor& grad_x, boo
 // Image n's channel block is one contiguous run, so a concat (or its backward) is a single 2-D
 // copy: N rows of C_src·inner elements with the two tensors' image sizes as pitches.
 
-void copy_channels(const Tensor& src, Tensor& dst, int64_t channel_offset) {
+void copy_channels(ConstView src, View dst, int64_t channel_offset) {
   OpScope scope(dst);
   const size_t elem = dtype_size(src.dtype());
   const size_t inner = static_cast<size_t>(inner_size(src));
@@ -181,7 +182,7 @@ void copy_channels(const Tensor& src, Tensor& dst, int64_t channel_offset) {
   copy_rows(d, dst_image, src.raw_data(), src_image, src_image, src.size(0), scope.stream());
 }
 
-void slice_channels(const Tensor& src, Tensor& dst, int64_t channel_offset) {
+void slice_channels(ConstView src, View dst, int64_t channel_offset) {
   OpScope scope(dst);
   const size_t elem = dtype_size(src.dtype());
   const size_t inner = static_cast<size_t>(inner_size(src));

@@ -53,7 +53,7 @@ cudnnDataType_t cudnn_dtype(DType t) {
 
 class TensorDesc {
  public:
-  TensorDesc(cudnnDataType_t type, const Shape& s) {
+  TensorDesc(cudnnDataType_t type, const Dims& s) {
     COHORT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&desc_));
     COHORT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(
         desc_, CUDNN_TENSOR_NCHW, type, to_int(s[0], "conv2d", "N"), to_int(s[1], "conv2d", "C"),
@@ -70,7 +70,7 @@ class TensorDesc {
 
 class FilterDesc {
  public:
-  FilterDesc(cudnnDataType_t type, const Shape& s) {
+  FilterDesc(cudnnDataType_t type, const Dims& s) {
     COHORT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&desc_));
     COHORT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(
         desc_, type, CUDNN_TENSOR_NCHW, to_int(s[0], "conv2d", "K"), to_int(s[1], "conv2d", "C/groups"),
@@ -141,14 +141,14 @@ struct ConvProblem {
   int device;
   DType dtype;
   bool tf32;
-  Shape x_shape, w_shape, y_shape;
+  Dims x_shape, w_shape, y_shape;
   TensorDesc x, y;
   FilterDesc w;
   ConvDesc conv;
   cudnnHandle_t handle;
   ConvKey key;
 
-  ConvProblem(int dev, DType t, const Shape& xs, const Shape& ws, const Shape& ys,
+  ConvProblem(int dev, DType t, const Dims& xs, const Dims& ws, const Dims& ys,
               const Conv2dParams& p, Pass pass)
       : device(dev), dtype(t), tf32(t == DType::f32 && allow_tf32_conv()), x_shape(xs),
         w_shape(ws), y_shape(ys), x(cudnn_dtype(t), xs), y(cudnn_dtype(t), ys),
@@ -238,8 +238,8 @@ AlgoChoice choose_algo(ConvProblem& prob, int max_count, Heuristic heuristic, Fi
   if (!found) found = pick(perfs.data(), returned, limit, deterministic, &choice);
   COHORT_CHECK(found,
                "conv2d: cuDNN offers no {}algorithm for input {}, weight {}, output {} ({})",
-               deterministic ? "deterministic " : "", shape_str(prob.x_shape),
-               shape_str(prob.w_shape), shape_str(prob.y_shape), dtype_name(prob.dtype));
+               deterministic ? "deterministic " : "", prob.x_shape.str(),
+               prob.w_shape.str(), prob.y_shape.str(), dtype_name(prob.dtype));
   prob.conv.set_math(choice.math);
   std::lock_guard<std::mutex> lock(g_cache_mu);
   algo_cache()[prob.key] = choice;
@@ -256,13 +256,13 @@ struct Scalars {
 
 }  // namespace
 
-void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y,
+void conv2d_forward(ConstView x, ConstView w, ConstView bias, View y,
                     const Conv2dParams& p) {
   OpScope scope(y);
   if (y.numel() == 0) return;
   if (x.numel() == 0 || w.numel() == 0) {  // no input channels: the output is the bias
     fill(y, 0.0);
-    if (bias.defined()) binary(BinaryOp::add, y, bias.detach().reshape({bias.numel(), 1, 1}), y);
+    if (bias.defined()) binary(BinaryOp::add, y, bias.reshape(Dims{bias.numel(), 1, 1}), y);
     return;
   }
   ConvProblem prob(scope.device(), x.dtype(), x.shape(), w.shape(), y.shape(), p, Pass::forward);
@@ -292,7 +292,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   }
 }
 
-void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x,
+void conv2d_backward_data(ConstView grad_y, ConstView w, View grad_x,
                           const Conv2dParams& p) {
   OpScope scope(grad_x);
   if (grad_x.numel() == 0) return;
@@ -323,7 +323,7 @@ void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, Tensor& grad_x,
       ws, choice.workspace, s.zero(grad_y.dtype()), prob.x.get(), grad_x.raw_data()));
 }
 
-void conv2d_backward_weight(const Tensor& grad_y, const Tensor& x, Tensor& grad_w,
+void conv2d_backward_weight(ConstView grad_y, ConstView x, View grad_w,
                             const Conv2dParams& p) {
   OpScope scope(grad_w);
   if (grad_w.numel() == 0) return;

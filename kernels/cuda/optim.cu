@@ -51,8 +51,8 @@ struct AdamOp {
 
 }  // namespace
 
-void sgd_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                std::vector<Tensor>& momentum_bufs, const SgdHyper& h) {
+void sgd_update(const std::vector<View>& params, const std::vector<ConstView>& grads,
+                const std::vector<View>& momentum_bufs, const SgdHyper& h) {
   if (params.empty()) return;
   // The parameters' device made current: a launch goes to the current device, whatever the
   // stream belongs to (parameters on cuda:1 while the thread has cuda:0 selected).
@@ -62,17 +62,17 @@ void sgd_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
   COHORT_DISPATCH_FLOATING(params[0].dtype(), "sgd_update", [&] {
     const math::SgdScalars<scalar_t> s = math::sgd_scalars<scalar_t>(h);
     if (s.has_momentum) {
-      mta::multi_tensor_apply<3, scalar_t>({&params, &grads, &momentum_bufs},
+      mta::multi_tensor_apply<3, scalar_t>(grads, {&params, &momentum_bufs},
                                            SgdOp<scalar_t, true>{s}, stream);
     } else {
-      mta::multi_tensor_apply<2, scalar_t>({&params, &grads}, SgdOp<scalar_t, false>{s}, stream);
+      mta::multi_tensor_apply<2, scalar_t>(grads, {&params}, SgdOp<scalar_t, false>{s}, stream);
     }
   });
 }
 
-void adam_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                 std::vector<Tensor>& exp_avgs, std::vector<Tensor>& exp_avg_sqs,
-                 std::vector<Tensor>& max_exp_avg_sqs, const AdamHyper& h) {
+void adam_update(const std::vector<View>& params, const std::vector<ConstView>& grads,
+                 const std::vector<View>& exp_avgs, const std::vector<View>& exp_avg_sqs,
+                 const std::vector<View>& max_exp_avg_sqs, const AdamHyper& h) {
   if (params.empty()) return;
   // The parameters' device made current: a launch goes to the current device, whatever the
   // stream belongs to (parameters on cuda:1 while the thread has cuda:0 selected).
@@ -83,10 +83,10 @@ void adam_update(std::vector<Tensor>& params, const std::vector<Tensor>& grads,
     const math::AdamScalars<scalar_t> s = math::adam_scalars<scalar_t>(h);
     if (s.amsgrad) {
       mta::multi_tensor_apply<5, scalar_t>(
-          {&params, &grads, &exp_avgs, &exp_avg_sqs, &max_exp_avg_sqs},
+          grads, {&params, &exp_avgs, &exp_avg_sqs, &max_exp_avg_sqs},
           AdamOp<scalar_t, true>{s}, stream);
     } else {
-      mta::multi_tensor_apply<4, scalar_t>({&params, &grads, &exp_avgs, &exp_avg_sqs},
+      mta::multi_tensor_apply<4, scalar_t>(grads, {&params, &exp_avgs, &exp_avg_sqs},
                                            AdamOp<scalar_t, false>{s}, stream);
     }
   });

@@ -1,4 +1,4 @@
-// Tensor-facing wrappers of the CUDA reductions (reduce.cu): building the ReducePlan.
+// View-facing wrappers of the CUDA reductions (reduce.cu): building the ReducePlan.
 #include "kernels/reduce.h"
 
 #include "kernels/cuda/reduce_kernels.cuh"
@@ -11,7 +11,7 @@ namespace {
 // Splits the input dims into kept and reduced ones (a dim is reduced where out has 1 and in
 // does not), drops size-1 dims and merges neighbours of the same kind: a contiguous input
 // walks merged dims as one.
-kern::ReducePlan make_plan(const Shape& in, const Shape& out) {
+kern::ReducePlan make_plan(const Dims& in, const Dims& out) {
   struct Dim { int64_t size, stride; bool reduced; };
   std::vector<Dim> dims;
   int64_t stride = 1;
@@ -31,20 +31,20 @@ kern::ReducePlan make_plan(const Shape& in, const Shape& out) {
   kern::ReducePlan p;
   for (const Dim& d : dims) {
     if (d.reduced) {
-      COHORT_CHECK(p.red_rank < kern::kMaxReduceDims, "reduce_sum: too many dims in {}", shape_str(in));
+      COHORT_CHECK(p.red_rank < kern::kMaxReduceDims, "reduce_sum: too many dims in {}", in.str());
       p.red_sizes[p.red_rank] = d.size;
       p.red_strides[p.red_rank++] = d.stride;
       p.reduce_count *= d.size;
     } else {
-      COHORT_CHECK(p.kept_rank < kern::kMaxReduceDims, "reduce_sum: too many dims in {}", shape_str(in));
+      COHORT_CHECK(p.kept_rank < kern::kMaxReduceDims, "reduce_sum: too many dims in {}", in.str());
       p.kept_sizes[p.kept_rank] = d.size;
       p.kept_strides[p.kept_rank++] = d.stride;
       p.outputs *= d.size;
     }
   }
   p.inner_reduced = dims.empty() || dims.back().reduced;
-  if (shape_numel(in) == 0) {  // an empty input: every output is an empty sum
-    p.outputs = shape_numel(out);
+  if (in.numel() == 0) {  // an empty input: every output is an empty sum
+    p.outputs = out.numel();
     p.reduce_count = 0;
   }
   return p;
@@ -52,7 +52,7 @@ kern::ReducePlan make_plan(const Shape& in, const Shape& out) {
 
 }  // namespace
 
-void reduce_sum(const Tensor& in, Tensor& out) {
+void reduce_sum(ConstView in, View out) {
   OpScope scope(out);
   const kern::ReducePlan plan = make_plan(in.shape(), out.shape());
   const int sms = multiprocessor_count(scope.device());
@@ -62,7 +62,7 @@ void reduce_sum(const Tensor& in, Tensor& out) {
   });
 }
 
-void argmax_lastdim(const Tensor& in, Tensor& out) {
+void argmax_lastdim(ConstView in, View out) {
   OpScope scope(out);
   const int64_t cols = in.size(-1), rows = cols > 0 ? in.numel() / cols : 0;
   COHORT_DISPATCH_FLOATING(in.dtype(), "argmax", [&] {

@@ -1,10 +1,10 @@
-// Host-side glue between Tensors and the raw-pointer kernel launchers of kernels/cuda/*.cu.
-// Included by the Tensor-facing wrappers (kernels/cuda/*.cpp, host compiler only).
+// Host-side glue between views (kernels/common/view.h) and the raw-pointer kernel launchers of
+// kernels/cuda/*.cu. Included by the view-facing wrappers (kernels/cuda/*.cpp, host compiler only).
 #pragma once
 
 #include <climits>
 
-#include "core/tensor.h"
+#include "kernels/common/view.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_util.h"
 
@@ -13,7 +13,7 @@ namespace cohort::cuda {
 // For the duration of one op: the tensor's device made current and its current stream.
 class OpScope {
  public:
-  explicit OpScope(const Tensor& t) : device_(t.device().index), guard_(device_),
+  explicit OpScope(ConstView t) : device_(t.device().index), guard_(device_),
                                       stream_(current_stream(device_)) {}
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/kernel_views.h"
 #include "core/ops/losses.h"
 #include "core/ops/nn.h"
 #include "core/random.h"
@@ -72,8 +73,9 @@ TEST_CASE("lab softmax_kl: every version and the cuDNN composition match the f64
       Tensor t = Tensor::randn({cs.N, cs.C}, gen) * 3.0;
       if (probs) t = ops::softmax(t);
       Tensor ref_loss = Tensor::empty({}, DType::f64), ref_gs = Tensor::empty({cs.N, cs.C}, DType::f64), none;
-      cpu::kd_kl_forward(f64(s), f64(t), T, probs, ref_loss);
-      cpu::kd_kl_backward(f64(s), f64(t), T, probs, Tensor::scalar(0.75, DType::f64), ref_gs, none);
+      cpu::kd_kl_forward(view_of(f64(s)), view_of(f64(t)), T, probs, mutable_view_of(ref_loss));
+      cpu::kd_kl_backward(view_of(f64(s)), view_of(f64(t)), T, probs, view_of(Tensor::scalar(0.75, DType::f64)),
+                          mutable_view_of(ref_gs), mutable_view_of(none));
       Tensor ds = s.to(kGpu), dt = t.to(kGpu), g = Tensor::scalar(0.75, DType::f32, kGpu);
       for (int v : versions_and_baseline(lab::Family::softmax_kl)) {
         INFO("N=" << cs.N << " C=" << cs.C << " probs=" << probs << " T=" << T << " version=" << v);
@@ -113,9 +115,10 @@ TEST_CASE("lab cross_entropy: every version and the cuDNN composition match the 
       Tensor labels = Tensor::from_vector<int64_t>(y, {cs.N});
       Tensor ref_loss = Tensor::empty({}, DType::f64), ref_lse = Tensor::empty({cs.N}, DType::f64),
              ref_valid = Tensor::empty({}, DType::f64), ref_g = Tensor::empty({cs.N, cs.C}, DType::f64);
-      cpu::cross_entropy_forward(f64(z), labels, eps, -100, ref_loss, ref_lse, ref_valid);
-      cpu::cross_entropy_backward(f64(z), labels, ref_lse, ref_valid, Tensor::scalar(1.5, DType::f64), eps, -100,
-                                  ref_g);
+      cpu::cross_entropy_forward(view_of(f64(z)), view_of(labels), eps, -100, mutable_view_of(ref_loss),
+                                 mutable_view_of(ref_lse), mutable_view_of(ref_valid));
+      cpu::cross_entropy_backward(view_of(f64(z)), view_of(labels), view_of(ref_lse), view_of(ref_valid),
+                                  view_of(Tensor::scalar(1.5, DType::f64)), eps, -100, mutable_view_of(ref_g));
       Tensor dz = z.to(kGpu), dy = labels.to(kGpu), g = Tensor::scalar(1.5, DType::f32, kGpu);
       for (int v : versions_and_baseline(lab::Family::cross_entropy)) {
         INFO("N=" << cs.N << " C=" << cs.C << " eps=" << eps << " version=" << v);
@@ -174,19 +177,21 @@ void cohort_reference(const std::vector<Tensor>& z64, double T, DmlMode mode, co
   const size_t K = z64.size();
   const int64_t N = z64[0].size(0), C = z64[0].size(1);
   Tensor mim = Tensor::empty({static_cast<int64_t>(K)}, DType::f64);
-  cpu::dml_mimicry_forward(z64, T, mode, mim);
+  cpu::dml_mimicry_forward(views_of(z64), T, mode, mutable_view_of(mim));
   std::vector<Tensor> mg;
   for (size_t k = 0; k < K; ++k) mg.push_back(Tensor::empty({N, C}, DType::f64));
-  cpu::dml_mimicry_backward(z64, T, mode, g64 * lambda, mg);
+  cpu::dml_mimicry_backward(views_of(z64), T, mode, view_of(g64 * lambda), mutable_views_of(mg));
   std::vector<double> l = mim.to_vector<double>();
   for (size_t k = 0; k < K; ++k) {
     l[k] *= lambda;
     grads[k] = mg[k];
     if (!labels) continue;
     Tensor ce = Tensor::empty({}, DType::f64), lse = Tensor::empty({N}, DType::f64), valid = Tensor::empty({}, DType::f64);
-    cpu::cross_entropy_forward(z64[k], *labels, eps, -100, ce, lse, valid);
+    cpu::cross_entropy_forward(view_of(z64[k]), view_of(*labels), eps, -100, mutable_view_of(ce),
+                               mutable_view_of(lse), mutable_view_of(valid));
     Tensor gce = Tensor::empty({N, C}, DType::f64);
-    cpu::cross_entropy_backward(z64[k], *labels, lse, valid, g64[static_cast<int64_t>(k)], eps, -100, gce);
+    cpu::cross_entropy_backward(view_of(z64[k]), view_of(*labels), view_of(lse), view_of(valid),
+                                view_of(g64[static_cast<int64_t>(k)]), eps, -100, mutable_view_of(gce));
     l[k] += ce.item();
     grads[k] = grads[k] + gce;
   }

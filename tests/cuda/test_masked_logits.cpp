@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/kernel_views.h"
 #include "core/loss_kernels.h"
 #include "core/ops/losses.h"
 #include "core/random.h"
@@ -65,7 +66,8 @@ TEST_CASE("lab cross_entropy at eps = 0 stays finite with masked logits, every v
     Tensor labels = Tensor::zeros({N}, DType::i64);
     Tensor ref_loss = Tensor::empty({}, DType::f64), ref_lse = Tensor::empty({N}, DType::f64),
            ref_valid = Tensor::empty({}, DType::f64);
-    cpu::cross_entropy_forward(f64(z), labels, 0.0, -100, ref_loss, ref_lse, ref_valid);
+    cpu::cross_entropy_forward(view_of(f64(z)), view_of(labels), 0.0, -100, mutable_view_of(ref_loss),
+                               mutable_view_of(ref_lse), mutable_view_of(ref_valid));
     REQUIRE(std::isfinite(ref_loss.item()));
     Tensor dz = z.to(kGpu), dy = labels.to(kGpu);
     for (int v = 0; v < lab::num_versions(lab::Family::cross_entropy); ++v) {
@@ -87,11 +89,11 @@ TEST_CASE("lab softmax_kl: a student logit of -inf where the teacher has mass gi
     const int64_t N = 9;
     Tensor s = masked_logits(N, C, gen), t = Tensor::randn({N, C}, gen);
     Tensor ref = Tensor::empty({}, DType::f64);
-    cpu::kd_kl_forward(f64(s), f64(t), 2.0, false, ref);
+    cpu::kd_kl_forward(view_of(f64(s)), view_of(f64(t)), 2.0, false, mutable_view_of(ref));
     REQUIRE(ref.item() == kInf);
     // And the mirror case: the teacher masked, the student not — finite on both devices.
     Tensor ref_t_masked = Tensor::empty({}, DType::f64);
-    cpu::kd_kl_forward(f64(t), f64(s), 2.0, false, ref_t_masked);
+    cpu::kd_kl_forward(view_of(f64(t)), view_of(f64(s)), 2.0, false, mutable_view_of(ref_t_masked));
     REQUIRE(std::isfinite(ref_t_masked.item()));
     Tensor ds = s.to(kGpu), dt = t.to(kGpu);
     for (int v = 0; v < lab::num_versions(lab::Family::softmax_kl); ++v) {
@@ -126,12 +128,13 @@ TEST_CASE("lab cohort_kl with fused CE at eps = 0 stays finite when every studen
         zp.push_back(dz.back().data<float>());
       }
       Tensor labels = Tensor::zeros({N}, DType::i64), dy = labels.to(kGpu);
-      cpu::dml_mimicry_forward(z64, 1.0, DmlMode::average, mim);
+      cpu::dml_mimicry_forward(views_of(z64), 1.0, DmlMode::average, mutable_view_of(mim));
       std::vector<double> ref = mim.to_vector<double>();
       for (int k = 0; k < K; ++k) {
         Tensor ce = Tensor::empty({}, DType::f64), lse = Tensor::empty({N}, DType::f64),
                valid = Tensor::empty({}, DType::f64);
-        cpu::cross_entropy_forward(z64[static_cast<size_t>(k)], labels, 0.0, -100, ce, lse, valid);
+        cpu::cross_entropy_forward(view_of(z64[static_cast<size_t>(k)]), view_of(labels), 0.0, -100,
+                                   mutable_view_of(ce), mutable_view_of(lse), mutable_view_of(valid));
         ref[static_cast<size_t>(k)] += ce.item();
       }
       lab::CohortCe ce;

@@ -10,6 +10,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/kernel_views.h"
 #include "core/random.h"
 #include "kernels/nn.h"
 #include "kernels/cpu/nn_conv_paths.h"
@@ -89,18 +90,18 @@ void check_parity(const ConvLayerShape& s, uint64_t seed) {
   const int64_t taps = s.w[2] * s.w[3];
 
   Tensor y_ref = Tensor::empty(y_shape), y_dnn = Tensor::empty(y_shape);
-  cpu::conv_reference::forward(x, w, b, y_ref, s.p);
-  REQUIRE(cpu::conv_onednn::forward(x, w, b, y_dnn, s.p));
+  cpu::conv_reference::forward(view_of(x), view_of(w), view_of(b), mutable_view_of(y_ref), s.p);
+  REQUIRE(cpu::conv_onednn::forward(view_of(x), view_of(w), view_of(b), mutable_view_of(y_dnn), s.p));
   CHECK_CLOSE(y_dnn, y_ref, f32_sum_atol(s.w[1] * taps), kRtol);
 
   Tensor gx_ref = Tensor::empty(s.x), gx_dnn = Tensor::empty(s.x);
-  cpu::conv_reference::backward_data(gy, w, gx_ref, s.p);
-  REQUIRE(cpu::conv_onednn::backward_data(gy, w, gx_dnn, s.p));
+  cpu::conv_reference::backward_data(view_of(gy), view_of(w), mutable_view_of(gx_ref), s.p);
+  REQUIRE(cpu::conv_onednn::backward_data(view_of(gy), view_of(w), mutable_view_of(gx_dnn), s.p));
   CHECK_CLOSE(gx_dnn, gx_ref, f32_sum_atol(s.w[0] / s.p.groups * taps), kRtol);
 
   Tensor gw_ref = Tensor::empty(s.w), gw_dnn = Tensor::empty(s.w);
-  cpu::conv_reference::backward_weight(gy, x, gw_ref, s.p);
-  REQUIRE(cpu::conv_onednn::backward_weight(gy, x, gw_dnn, s.p));
+  cpu::conv_reference::backward_weight(view_of(gy), view_of(x), mutable_view_of(gw_ref), s.p);
+  REQUIRE(cpu::conv_onednn::backward_weight(view_of(gy), view_of(x), mutable_view_of(gw_dnn), s.p));
   CHECK_CLOSE(gw_dnn, gw_ref, f32_sum_atol(y_shape[0] * y_shape[2] * y_shape[3]), kRtol);
 }
 
@@ -163,15 +164,16 @@ TEST_CASE("oneDNN conv2d reports a shape it cannot run instead of crashing", "[o
   Tensor x = Tensor::randn({1, 2, 6, 6}, gen), w = Tensor::randn({3, 2, 3, 3}, gen);
   Tensor y = Tensor::empty({1, 3, 5, 5});
   const Conv2dParams p = conv_params(1, 1, 1, 1);
-  REQUIRE_FALSE(cpu::conv_onednn::forward(x, w, Tensor(), y, p));
-  REQUIRE_FALSE(cpu::conv_onednn::forward(x, w, Tensor(), y, p));  // cached as failed: no retry
+  REQUIRE_FALSE(cpu::conv_onednn::forward(view_of(x), view_of(w), ConstView(), mutable_view_of(y), p));
+  // Cached as failed: no retry.
+  REQUIRE_FALSE(cpu::conv_onednn::forward(view_of(x), view_of(w), ConstView(), mutable_view_of(y), p));
 
   // Through the dispatcher the call falls back to the reference (which handles any P, Q).
   const cpu::CpuConvCalls before = cpu::cpu_conv_calls();
-  cpu::conv2d_forward(x, w, Tensor(), y, p);
+  cpu::conv2d_forward(view_of(x), view_of(w), ConstView(), mutable_view_of(y), p);
   REQUIRE(cpu::cpu_conv_calls().reference == before.reference + 1);
   Tensor y_ref = Tensor::empty(y.shape());
-  cpu::conv_reference::forward(x, w, Tensor(), y_ref, p);
+  cpu::conv_reference::forward(view_of(x), view_of(w), ConstView(), mutable_view_of(y_ref), p);
   REQUIRE_CLOSE(y, y_ref, 0.0, 0.0);
 }
 
@@ -199,14 +201,14 @@ TEST_CASE("conv2d takes the implementation COHORT_CPU_CONV selects", "[ops][conv
     // An invalid setting: the conv2d itself must fail with the message (the ctest checks it).
     // (in f64, which never reaches oneDNN: the setting must be checked first all the same)
     Tensor y64 = Tensor::empty(y.shape(), DType::f64);
-    cpu::conv2d_forward(x.to(DType::f64), w.to(DType::f64), Tensor(), y64, p);
+    cpu::conv2d_forward(view_of(x.to(DType::f64)), view_of(w.to(DType::f64)), ConstView(), mutable_view_of(y64), p);
     FAIL("conv2d ran although COHORT_CPU_CONV is invalid");
   }
 
   cpu::CpuConvCalls before = cpu::cpu_conv_calls();
-  cpu::conv2d_forward(x, w, Tensor(), y, p);
-  cpu::conv2d_backward_data(y, w, gx, p);
-  cpu::conv2d_backward_weight(y, x, gw, p);
+  cpu::conv2d_forward(view_of(x), view_of(w), ConstView(), mutable_view_of(y), p);
+  cpu::conv2d_backward_data(view_of(y), view_of(w), mutable_view_of(gx), p);
+  cpu::conv2d_backward_weight(view_of(y), view_of(x), mutable_view_of(gw), p);
   cpu::CpuConvCalls after = cpu::cpu_conv_calls();
   const bool reference = selected == cpu::CpuConvImpl::reference;
   CHECK(after.onednn - before.onednn == (reference ? 0 : 3));
@@ -215,7 +217,7 @@ TEST_CASE("conv2d takes the implementation COHORT_CPU_CONV selects", "[ops][conv
   SECTION("f64 always takes the reference") {
     Tensor x64 = x.to(DType::f64), w64 = w.to(DType::f64), y64 = Tensor::empty(y.shape(), DType::f64);
     before = cpu::cpu_conv_calls();
-    cpu::conv2d_forward(x64, w64, Tensor(), y64, p);
+    cpu::conv2d_forward(view_of(x64), view_of(w64), ConstView(), mutable_view_of(y64), p);
     after = cpu::cpu_conv_calls();
     CHECK(after.onednn == before.onednn);
     CHECK(after.reference == before.reference + 1);
