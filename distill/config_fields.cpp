@@ -38,6 +38,25 @@ struct Table {
   void add(const std::string& key, std::string& f) {
     fields.push_back({key, "string", [&f](const std::string& v) { f = v; }, [&f] { return f; }});
   }
+  // false | true | per_network (the two booleans keep the key's first meaning).
+  void add(const std::string& key, DataParallel& f) {
+    fields.push_back({key, "false|true|per_network",
+                      [&f, key](const std::string& v) {
+                        if (v == "per_network") {
+                          f = DataParallel::per_network;
+                          return;
+                        }
+                        if (v != "true" && v != "false" && v != "True" && v != "False" && v != "yes" && v != "no" &&
+                            v != "on" && v != "off")
+                          config_fail(key, "'{}' must be one of false|true|per_network, got '{}'", key, v);
+                        f = parse_bool(key, v) ? DataParallel::all : DataParallel::off;
+                      },
+                      [&f] {
+                        return std::string(f == DataParallel::off   ? "false"
+                                           : f == DataParallel::all ? "true"
+                                                                    : "per_network");
+                      }});
+  }
   void add(const std::string& key, std::vector<int64_t>& f) {
     fields.push_back({key, "int-list", [&f, key](const std::string& v) { f = parse_int_list(key, v); },
                       [&f] { return fmt::format("[{}]", fmt::join(f, ", ")); }});

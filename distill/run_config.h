@@ -103,12 +103,19 @@ struct TrainConfig {
   std::string baseline;        // optional metrics.jsonl of an independent run (gain column)
 };
 
+// distributed.data_parallel: how the ranks share a run's networks (docs/distributed.md).
+enum class DataParallel {
+  off,          // `false`: cohort placement, each network trained by one rank
+  all,          // `true`: every rank holds every network and takes a share of each batch
+  per_network,  // each network trained by its own group of ranks, which share the batch
+};
+
 // Several processes (mpirun / srun): docs/distributed.md. Without a launcher these change nothing.
 struct DistributedConfig {
   std::string backend = "auto";     // auto | mpi | nccl | none (none: one process even under mpirun)
   std::string placement = "block";  // block | round_robin: how the cohort's networks spread over ranks
   double timeout_s = 300.0;         // a collective waiting longer for a peer fails the run
-  bool data_parallel = false;       // every rank holds every network and takes a share of each batch
+  DataParallel data_parallel = DataParallel::off;  // false | true | per_network
   double bucket_mb = 25.0;          // data parallelism: gradients all-reduced in buckets of this size
 };
 

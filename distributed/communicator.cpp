@@ -45,6 +45,11 @@ class SingleProcess final : public Communicator {
   void barrier() override {}
   std::vector<std::string> all_gather_bytes(const std::string& local) override { return {local}; }
   std::string broadcast_bytes(const std::string& bytes, int) override { return bytes; }
+  std::shared_ptr<Communicator> split(int, int) override {
+    auto one = std::make_shared<SingleProcess>();
+    one->set_timeout(timeout_s_);
+    return one;
+  }
   [[noreturn]] void abort(int exit_code) override { std::exit(exit_code); }
 };
 

@@ -57,6 +57,12 @@ class Communicator {
   // Root's `bytes` on every rank.
   virtual std::string broadcast_bytes(const std::string& bytes, int root) = 0;
 
+  // Collective, called by every rank: the ranks passing the same `color` form a new communicator
+  // (ranked by `key`, ties by rank here) with this one's timeout — a process group, as
+  // MPI_Comm_split. Meant for start-up (data parallelism inside a group of ranks): the MPI backend's
+  // split has no deadline.
+  virtual std::shared_ptr<Communicator> split(int color, int key) = 0;
+
   // Ends the whole job at once (after an error only some ranks saw, so no peer waits for a
   // collective that never comes). Does not return.
   [[noreturn]] virtual void abort(int exit_code) = 0;

@@ -42,6 +42,16 @@ std::vector<Tensor> all_gather_parts(Communicator& comm, const std::vector<Tenso
   return parts;
 }
 
+Tensor all_gather_flat(Communicator& comm, const Tensor& local, const std::vector<int64_t>& counts, Device device) {
+  const Device via = exchange_device(comm, device);
+  int64_t total = 0;
+  for (int64_t c : counts) total += c;
+  Tensor send = local.device() == via ? local : local.to(via);
+  Tensor all = Tensor::empty({total}, local.dtype(), via);
+  comm.all_gather(send, all, counts);
+  return via == device ? all : all.to(device);
+}
+
 void broadcast_tensor(Communicator& comm, Tensor& t, int root) {
   const Device via = exchange_device(comm, t.device());
   if (via == t.device()) return comm.broadcast(t, root);

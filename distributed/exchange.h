@@ -13,6 +13,10 @@ namespace cohort::dist {
 std::vector<Tensor> all_gather_parts(Communicator& comm, const std::vector<Tensor>& mine, const Shape& part_shape,
                                      DType dtype, const std::vector<int>& parts_per_rank, Device device);
 
+// Every rank's `local` (flattened; counts[r] elements from rank r, zero allowed), concatenated in
+// rank order into one 1-D tensor on `device`.
+Tensor all_gather_flat(Communicator& comm, const Tensor& local, const std::vector<int64_t>& counts, Device device);
+
 // In place: t becomes root's t on every rank (same shape and dtype everywhere).
 void broadcast_tensor(Communicator& comm, Tensor& t, int root);
 

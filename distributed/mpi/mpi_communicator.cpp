@@ -67,6 +67,13 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
   }
+  // A communicator already made (split): takes it over.
+  MpiCommunicator(MPI_Comm comm, double timeout_s) : comm_(comm) {
+    set_timeout(timeout_s);
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
   // comm_ is left to MPI_Finalize: freeing it here could block on a peer that has gone.
 
   int rank() const override { return rank_; }
@@ -150,6 +157,13 @@ class MpiCommunicator final : public Communicator {
           "broadcast_bytes");
     wait(req, "broadcast_bytes");
     return out;
+  }
+
+  std::shared_ptr<Communicator> split(int color, int key) override {
+    COHORT_CHECK(color >= 0, "split: color must be >= 0, got {}", color);
+    MPI_Comm group = MPI_COMM_NULL;
+    check(MPI_Comm_split(comm_, color, key, &group), "split");
+    return std::make_shared<MpiCommunicator>(group, timeout_s_);
   }
 
   [[noreturn]] void abort(int exit_code) override {

@@ -60,6 +60,10 @@ class NcclCommunicator final : public Communicator {
   int rank() const override { return host_->rank(); }
   int size() const override { return host_->size(); }
   std::string backend() const override { return "nccl"; }
+  // The group's NCCL communicator, bootstrapped over the host communicator's split.
+  std::shared_ptr<Communicator> split(int color, int key) override {
+    return std::make_shared<NcclCommunicator>(host_->split(color, key), device_, timeout_s_);
+  }
 
   void all_gather(const Tensor& local, Tensor& out, const std::vector<int64_t>& counts) override {
     check_all_gather_args(local, out, counts, rank(), size());

@@ -77,6 +77,7 @@ rc=$?
 check "more ranks than networks fails" -- test $rc -ne 0
 check "every one of 3 ranks says: 3 ranks but 2 networks" -- \
   test "$(lines "error: distributed: 3 ranks but the cohort has 2 network(s)" "$tmp/bad.ranks.log")" -eq 3
+check "and points to data_parallel: per_network" -- grep -q "set distributed.data_parallel: per_network" "$tmp/bad.ranks.log"
 check "no run directory for a refused placement" -- test ! -e "$tmp/bad.ranks/metrics.jsonl"
 "${mpi[@]}" -np 1 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/bad.cfg" --set optimizer.lr=0.05 : \
   -np 1 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/bad.cfg" > "$tmp/bad.cfg.log" 2>&1
@@ -100,35 +101,68 @@ expect 0 "ensemble of 2 networks" -- "${mpi[@]}" -np 3 "$cohort" train --config 
 expect nonzero "data parallelism needs data.labelled_fraction = 1" -- "${mpi[@]}" -np 2 "$cohort" train \
   --config "$tmp/c.yaml" --out "$tmp/dp.bad" "${dp[@]}" --set data.labelled_fraction=0.5
 
+# 2c. Groups of ranks per network (data_parallel: per_network). With as many ranks as networks it
+# is cohort placement, the bits of one process; with more, each network's ranks split its batch
+# (checked against one process on networks without BatchNorm in tests/mpi/mpi_cohort_groups.cpp):
+# here, the runs end, are deterministic, and the ensemble is evaluated over the groups.
+pn=(--set distributed.data_parallel=per_network)
+compare pair.per_network 2 "${pn[@]}"
+for run in groups.a groups.b; do
+  expect 0 "ensemble of 2 networks" -- "${mpi[@]}" -np 4 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/$run" "${pn[@]}"
+done
+check "runs with groups of ranks are deterministic" -- same_run "$tmp/groups.a" "$tmp/groups.b"
+check "and differ from one process (the batch is split)" -- \
+  bash -c "! cmp -s '$tmp/groups.a/checkpoint.safetensors' '$tmp/pair.per_network.single/checkpoint.safetensors'"
+expect 0 "ensemble of 2 networks" -- "${mpi[@]}" -np 3 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/groups.seq" \
+  "${pn[@]}" --set strategy.update=sequential
+expect 0 "ensemble of 2 networks" -- "${mpi[@]}" -np 3 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/groups.ind" \
+  "${pn[@]}" --set strategy.name=independent --set distributed.placement=round_robin
+expect nonzero "data parallelism needs data.labelled_fraction = 1" -- "${mpi[@]}" -np 3 "$cohort" train \
+  --config "$tmp/c.yaml" --out "$tmp/groups.bad" "${pn[@]}" --set data.labelled_fraction=0.5
+expect nonzero "strategy 'kd' has no cohort placement over 3 ranks" -- "${mpi[@]}" -np 3 "$cohort" train \
+  --config "$tmp/c.yaml" --out "$tmp/groups.kd" "${pn[@]}" --set strategy.name=kd --set strategy.teacher_model=cnn-small
+
 # 3. A stopped rank: the other fails with the collective timeout, the job ends; --resume under
 # mpirun then continues from the last checkpoint to the same bits as an uninterrupted run.
 long=(--set data.synthetic_train=512 --set train.epochs=4 --set distributed.timeout_s=3)
-expect 0 "best top-1" -- "$cohort" train --config "$tmp/c.yaml" --out "$tmp/long.single" "${long[@]}"
 rank_pid() {  # DIR RANK: the pid of that rank's cohort process
   local p
   for p in $(pgrep -f -- "--out $1"); do
     if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then echo "$p"; return; fi
   done
 }
-start=$(date +%s)
-"${mpi[@]}" -np 2 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/long.stopped" "${long[@]}" > "$tmp/stopped.log" 2>&1 &
-job=$!
-for _ in $(seq 600); do [ -e "$tmp/long.stopped/checkpoint.safetensors" ] && break; sleep 0.05; done
-victim=$(rank_pid "$tmp/long.stopped" 1)
-check "found rank 1" -- test -n "$victim"
-[ -n "$victim" ] && kill -STOP "$victim"
-wait $job
-rc=$?
-elapsed=$(( $(date +%s) - start ))
-[ -n "$victim" ] && { kill -CONT "$victim" 2>/dev/null; kill -KILL "$victim" 2>/dev/null; }
-check "the job with a stopped rank fails" -- test $rc -ne 0
-check "and ends within a minute (took ${elapsed}s)" -- test "$elapsed" -lt 60
-expect 0 "no answer from the other ranks within 3 s" -- cat "$tmp/stopped.log"
-check "the stopped run was cut short" -- bash -c "! grep -q 'best top-1' '$tmp/stopped.log'"
-expect 0 "resumed from" -- "${mpi[@]}" -np 2 "$cohort" train --resume "$tmp/long.stopped"
-check "resume under mpirun ends with the uninterrupted run's checkpoint" -- \
-  cmp -s "$tmp/long.single/checkpoint.safetensors" "$tmp/long.stopped/checkpoint.safetensors"
-check "and its final weights" -- cmp -s "$tmp/long.single/cnn-small_1.safetensors" "$tmp/long.stopped/cnn-small_1.safetensors"
+# stop_and_resume NAME RANKS REFERENCE_DIR --set...: stops the last rank after the first
+# checkpoint, checks that the job fails within a minute, resumes it and compares with REFERENCE_DIR.
+stop_and_resume() {
+  local name=$1 np=$2 ref=$3 victim_rank=$(($2 - 1))
+  shift 3
+  local dir="$tmp/$name" start rc elapsed victim
+  start=$(date +%s)
+  "${mpi[@]}" -np "$np" "$cohort" train --config "$tmp/c.yaml" --out "$dir" "$@" > "$dir.log" 2>&1 &
+  local job=$!
+  for _ in $(seq 600); do [ -e "$dir/checkpoint.safetensors" ] && break; sleep 0.05; done
+  victim=$(rank_pid "$dir" "$victim_rank")
+  check "$name: found rank $victim_rank" -- test -n "$victim"
+  [ -n "$victim" ] && kill -STOP "$victim"
+  wait $job
+  rc=$?
+  elapsed=$(( $(date +%s) - start ))
+  [ -n "$victim" ] && { kill -CONT "$victim" 2>/dev/null; kill -KILL "$victim" 2>/dev/null; }
+  check "$name: the job with a stopped rank fails" -- test $rc -ne 0
+  check "$name: and ends within a minute (took ${elapsed}s)" -- test "$elapsed" -lt 60
+  expect 0 "no answer from the other ranks within 3 s" -- cat "$dir.log"
+  check "$name: the stopped run was cut short" -- bash -c "! grep -q 'best top-1' '$dir.log'"
+  expect 0 "resumed from" -- "${mpi[@]}" -np "$np" "$cohort" train --resume "$dir"
+  check "$name: resume under mpirun ends with the uninterrupted run's checkpoint" -- \
+    cmp -s "$ref/checkpoint.safetensors" "$dir/checkpoint.safetensors"
+  check "$name: and its final weights" -- cmp -s "$ref/cnn-small_1.safetensors" "$dir/cnn-small_1.safetensors"
+}
+expect 0 "best top-1" -- "$cohort" train --config "$tmp/c.yaml" --out "$tmp/long.single" "${long[@]}"
+stop_and_resume long.stopped 2 "$tmp/long.single" "${long[@]}"
+# Groups of ranks: the reference is the uninterrupted run on as many ranks.
+expect 0 "best top-1" -- "${mpi[@]}" -np 4 "$cohort" train --config "$tmp/c.yaml" --out "$tmp/long.groups" \
+  "${long[@]}" "${pn[@]}"
+stop_and_resume long.groups.stopped 4 "$tmp/long.groups" "${long[@]}" "${pn[@]}"
 
 # 4. A killed rank: the job ends (mpirun or the timeout), no hang.
 start=$(date +%s)

@@ -35,18 +35,32 @@ TEST_CASE("connect: outside a launcher every CPU backend is one process; bad nam
   CHECK_THROWS_WITH(dist::connect("nccl", 10, Device::cpu()), Catch::Contains("nccl"));
 }
 
-TEST_CASE("cohort placement: block and round-robin owners, gather positions, too many ranks", "[distributed]") {
+TEST_CASE("cohort placement: block and round-robin owners, groups of ranks, too many ranks", "[distributed]") {
+  using Groups = std::vector<std::vector<int>>;
   dist::Placement b = dist::place_networks(4, 2, "block");
-  CHECK(b.owner == std::vector<int>{0, 0, 1, 1});
-  CHECK(b.gathered_index == std::vector<int>{0, 1, 2, 3});
+  CHECK(b.group == Groups{{0}, {0}, {1}, {1}});
+  CHECK(b.owned == Groups{{0, 1}, {2, 3}});
+  CHECK(!b.split_batches());
   dist::Placement odd = dist::place_networks(3, 2, "block");
-  CHECK(odd.owner == std::vector<int>{0, 0, 1});
+  CHECK(odd.group == Groups{{0}, {0}, {1}});
   dist::Placement rr = dist::place_networks(4, 2, "round_robin");
-  CHECK(rr.owner == std::vector<int>{0, 1, 0, 1});
-  CHECK(rr.owned[0] == std::vector<int>{0, 2});
-  // Gathered in rank order: rank 0's networks 0 and 2, then rank 1's 1 and 3.
-  CHECK(rr.gathered_index == std::vector<int>{0, 2, 1, 3});
+  CHECK(rr.group == Groups{{0}, {1}, {0}, {1}});
+  CHECK(rr.owned == Groups{{0, 2}, {1, 3}});
+  // Groups only change anything with more ranks than networks.
+  CHECK(dist::place_networks(4, 2, "block", true).group == b.group);
+  CHECK(dist::place_networks(2, 2, "block", true).group == Groups{{0}, {1}});
+  CHECK(!dist::place_networks(2, 2, "block", true).split_batches());
+  // More ranks than networks: each network trained by a group of ranks, each rank one network.
+  dist::Placement g = dist::place_networks(2, 4, "block", true);
+  CHECK(g.group == Groups{{0, 1}, {2, 3}});
+  CHECK(g.owned == Groups{{0}, {0}, {1}, {1}});
+  CHECK(g.root(1) == 2);
+  CHECK(g.split_batches());
+  CHECK(dist::place_networks(2, 3, "block", true).group == Groups{{0, 1}, {2}});
+  CHECK(dist::place_networks(3, 4, "block", true).group == Groups{{0, 1}, {2}, {3}});
+  CHECK(dist::place_networks(2, 5, "round_robin", true).group == Groups{{0, 2, 4}, {1, 3}});
   CHECK_THROWS_AS(dist::place_networks(2, 3, "block"), dist::ConsistentError);
   CHECK_THROWS_WITH(dist::place_networks(2, 3, "block"), Catch::Contains("3 ranks but the cohort has 2 network(s)"));
+  CHECK_THROWS_WITH(dist::place_networks(2, 3, "block"), Catch::Contains("data_parallel: per_network"));
   CHECK_THROWS_WITH(dist::place_networks(2, 2, "random"), Catch::Contains("block|round_robin"));
 }
