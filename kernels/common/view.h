@@ -1,4 +1,4 @@
-// Views: what the kernels see of a tensor (docs/architecture.md, "The kernels layer").
+// Views: what the kernels see of a tensor (docs/architecture.md, "The kernels take views").
 //
 // A view is a non-owning description of a buffer: data pointer, dtype, device and shape. The op
 // front-ends make one per tensor argument at the call (core/kernel_views.h) and keep the owning

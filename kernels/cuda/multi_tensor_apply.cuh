@@ -80,7 +80,7 @@ void multi_tensor_apply(const std::vector<ConstView>& grads,
                         const std::array<const std::vector<View>*, Depth - 1>& updated, const Op& op,
                         cudaStream_t stream) {
   std::vector<int64_t> sizes;
-  for (const ConstView& t : grads) sizes.push_back(t.numel());
+  for (const View& t : *updated[0]) sizes.push_back(t.numel());
   const std::vector<MultiTensorLaunch> plan =
       plan_multi_tensor_launches(sizes, MaxTensors<Depth>::value, kMaxBlocks, kChunkSize);
   for (const MultiTensorLaunch& launch : plan) {
