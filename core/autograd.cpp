@@ -31,7 +31,18 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 void record(Tensor& output, std::string name, std::vector<Tensor> inputs, BackwardFn backward) {
   auto node = std::make_shared<Node>();
   node->name = std::move(name);
-  node->inputs = std::move(inputs);
+  node->inputs.reserve(inputs.size());
+  for (const Tensor& in : inputs) {
+    Edge e;
+    if (in.defined()) {
+      if (in.grad_fn()) e.node = in.grad_fn();
+      else if (in.requires_grad()) e.leaf = in.impl_ptr();
+      e.shape = in.shape();
+      e.dtype = in.dtype();
+      e.device = in.device();
+    }
+    node->inputs.push_back(std::move(e));
+  }
   node->backward = std::move(backward);
   output.impl().grad_fn = std::move(node);
   output.impl().requires_grad = true;
@@ -51,9 +62,7 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   while (!stack.empty()) {
     auto& [node, next_input] = stack.back();
     if (next_input < node->inputs.size()) {
-      const Tensor& in = node->inputs[next_input++];
-      if (!in.defined()) continue;
-      const std::shared_ptr<Node>& child = in.grad_fn();
+      const std::shared_ptr<Node>& child = node->inputs[next_input++].node;
       if (child && visited.insert(child.get()).second) stack.push_back({child, 0});
     } else {
       order.push_back(std::move(node));
@@ -63,16 +72,14 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   return order;
 }
 
-void check_gradient(const Node& node, size_t i, const Tensor& input, const Tensor& grad) {
-  COHORT_CHECK(grad.shape() == input.shape() && grad.dtype() == input.dtype() &&
-                   grad.device() == input.device(),
+void check_gradient(const Node& node, size_t i, const Edge& input, const Tensor& grad) {
+  COHORT_CHECK(grad.shape() == input.shape && grad.dtype() == input.dtype && grad.device() == input.device,
                "autograd: backward of '{}' returned gradient {} {} {} for input {} of shape {} {} {}",
                node.name, shape_str(grad.shape()), dtype_name(grad.dtype()), grad.device().str(), i,
-               shape_str(input.shape()), dtype_name(input.dtype()), input.device().str());
+               shape_str(input.shape), dtype_name(input.dtype), input.device.str());
 }
 
-void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
-  TensorImpl& impl = leaf.impl();
+void accumulate_into_leaf(TensorImpl& impl, const Tensor& grad) {
   if (!impl.grad) {
     // A private copy: the incoming gradient may be shared with other graph values.
     impl.grad = grad.clone().impl_ptr();
@@ -101,7 +108,7 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
 
   NoGradGuard no_grad;  // backward functions compute values, not new graphs
   if (root.is_leaf()) {
-    accumulate_into_leaf(root, root_grad);
+    accumulate_into_leaf(root.impl(), root_grad);
     return;
   }
 
@@ -124,14 +131,14 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
                  "autograd: backward of '{}' returned {} gradients for {} inputs", node->name,
                  grads.size(), node->inputs.size());
     for (size_t i = 0; i < grads.size(); ++i) {
-      const Tensor& input = node->inputs[i];
+      const Edge& input = node->inputs[i];
       const Tensor& g = grads[i];
-      if (!input.defined() || !g.defined() || !input.requires_grad()) continue;
+      if (!input.wants_grad() || !g.defined()) continue;
       check_gradient(*node, i, input, g);
-      if (input.is_leaf()) {
-        accumulate_into_leaf(input, g);
+      if (input.leaf) {
+        accumulate_into_leaf(*input.leaf, g);
       } else {
-        Node* child = input.grad_fn().get();
+        Node* child = input.node.get();
         auto slot = pending.find(child);
         if (slot == pending.end()) pending.emplace(child, g);
         else slot->second = ops::add(slot->second, g);

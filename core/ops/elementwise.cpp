@@ -5,6 +5,7 @@
 #include "core/kernel_views.h"
 #include "core/ops/check.h"
 #include "core/ops/reduce.h"
+#include "kernels/common/elementwise_math.h"
 #include "kernels/elementwise.h"
 
 namespace cohort::ops {
@@ -59,14 +60,16 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
   // Each backward reduces the broadcast gradient back to its input's shape (sum_to).
   autograd::BackwardFn fn;
   switch (op) {
+    // add and sub need only the shapes: keeping the inputs alive until backward would hold, e.g.,
+    // a residual block's last BatchNorm output for nothing.
     case BinaryOp::add:
-      fn = [a, b](const Tensor& g) -> std::vector<Tensor> {
-        return {sum_to(g, a.shape()), sum_to(g, b.shape())};
+      fn = [sa = a.shape(), sb = b.shape()](const Tensor& g) -> std::vector<Tensor> {
+        return {sum_to(g, sa), sum_to(g, sb)};
       };
       break;
     case BinaryOp::sub:
-      fn = [a, b](const Tensor& g) -> std::vector<Tensor> {
-        return {sum_to(g, a.shape()), b.requires_grad() ? sum_to(neg(g), b.shape()) : Tensor()};
+      fn = [sa = a.shape(), sb = b.shape(), rb = b.requires_grad()](const Tensor& g) -> std::vector<Tensor> {
+        return {sum_to(g, sa), rb ? sum_to(neg(g), sb) : Tensor()};
       };
       break;
     case BinaryOp::mul:
@@ -130,9 +133,13 @@ Tensor unary_op(UnaryOp op, const Tensor& a, double param = 0.0) {
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
   COHORT_DISPATCH(a.device(), unary, op, view_of(a), mutable_view_of(out), param);
   if (autograd::needs_grad({&a})) {
-    // The saved input/output are detached copies of the handles: no reference cycle with `out`.
+    // Saves only what the derivative reads (unary_derivative: the input, the output or neither)
+    // and hands the kernel that tensor for both: ReLU keeps its output — the next layer's saved
+    // input anyway — rather than also its input, a BatchNorm output nothing else needs. The saved
+    // handles are detached: no reference cycle with `out`.
+    const Tensor saved = math::unary_derivative_reads_output(op) ? out.detach() : a.detach();
     autograd::record(out, name, {a},
-                     [op, param, x = a.detach(), y = out.detach()](const Tensor& g) -> std::vector<Tensor> {
+                     [op, param, x = saved, y = saved](const Tensor& g) -> std::vector<Tensor> {
                        Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
                        COHORT_DISPATCH(x.device(), unary_backward, op, view_of(g), view_of(x), view_of(y),
                                        mutable_view_of(gx), param);

@@ -50,7 +50,15 @@ COHORT_HD T unary_forward(UnaryOp op, T x, T p) {
   return x;
 }
 
-// f'(x), given the input x and the output y = f(x).
+// Whether unary_derivative reads the output y (exp, sqrt, sigmoid, tanh, relu) rather than the
+// input x (log, pow, abs; neg reads neither): autograd saves only that one (core/ops/elementwise.cpp).
+constexpr bool unary_derivative_reads_output(UnaryOp op) {
+  return op == UnaryOp::exp || op == UnaryOp::sqrt || op == UnaryOp::sigmoid || op == UnaryOp::tanh ||
+         op == UnaryOp::relu;
+}
+
+// f'(x), given the input x and the output y = f(x); only the argument named by
+// unary_derivative_reads_output is meaningful (the other may be the same value).
 template <typename T>
 COHORT_HD T unary_derivative(UnaryOp op, T x, T y, T p) {
   switch (op) {
@@ -59,7 +67,9 @@ COHORT_HD T unary_derivative(UnaryOp op, T x, T y, T p) {
     case UnaryOp::log: return T(1) / x;
     case UnaryOp::sqrt: return T(0.5) / y;
     case UnaryOp::pow: return p == T(2) ? T(2) * x : p * std::pow(x, p - T(1));
-    case UnaryOp::relu: return x <= T(0) ? T(0) : T(1);  // 0 at the kink; NaN passes g, as PyTorch
+    // From the output: y <= 0 exactly where x <= 0 (y = 0 there, y = x > 0 elsewhere, NaN stays
+    // NaN): 0 at the kink; NaN passes g, as PyTorch.
+    case UnaryOp::relu: return y <= T(0) ? T(0) : T(1);
     case UnaryOp::sigmoid: return y * (T(1) - y);
     case UnaryOp::tanh: return T(1) - y * y;
     case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));

@@ -51,6 +51,27 @@ TEST_CASE("intermediates owned only by the graph survive the sweep", "[autograd]
       {test::randn64({4}, 1)});
 }
 
+TEST_CASE("the graph keeps only what backward functions read, not every input", "[autograd]") {
+  // z = relu(x + x): add's backward needs no values and relu's reads its output, so the sum is
+  // freed once nothing but the graph refers to it (the memory of a BatchNorm output feeding a
+  // ReLU); a value a backward reads (mul's inputs) stays until the sweep.
+  Tensor x = leaf({-1.0, 2.0});
+  Tensor sum = ops::add(x, x);
+  std::weak_ptr<Storage> sum_storage = sum.impl().storage;
+  Tensor z = ops::relu(sum);
+  sum = Tensor();
+  CHECK(sum_storage.expired());
+  Tensor p = ops::mul(x, 3.0);
+  std::weak_ptr<Storage> p_storage = p.impl().storage;
+  Tensor q = ops::mul(p, p);
+  p = Tensor();
+  CHECK(!p_storage.expired());
+  ops::sum(ops::add(z, q)).backward();
+  CHECK(p_storage.expired());  // released with the sweep
+  // d/dx [relu(2x) + 9x²] = 2·[2x > 0] + 18x
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{-18.0, 38.0});
+}
+
 TEST_CASE("leaf gradients accumulate across backward calls", "[autograd]") {
   Tensor x = leaf({1, 2});
   ops::sum(ops::mul(x, 3.0)).backward();
