@@ -38,7 +38,8 @@ cohort=$build/bin/cohort
 cfg=$src/examples/configs
 mkdir -p "$out"
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/reproduce.log"; }
-log "commit $(git -C "$src" rev-parse HEAD), protocol $protocol, device $device, seeds '$seeds', epochs $epochs, fsp-scale $fsp_scale"
+# The scripts' and configs' commit, and the binary's own (they differ when the build is older).
+log "commit $(git -C "$src" rev-parse HEAD) (scripts, configs); binary: $("$cohort" --version 2>&1), protocol $protocol, device $device, seeds '$seeds', epochs $epochs, fsp-scale $fsp_scale"
 
 # train ARM CONFIG [--set ...]: one run per seed, skipped when its summary already exists.
 train() {

@@ -7,6 +7,7 @@
 #include "core/cuda_info.h"
 #include "core/safetensors.h"
 #include "distill/trainer.h"
+#include "examples/cli/build_commit.h"
 #include "examples/cli/commands.h"
 #include "distill/config_yaml.h"
 #include "distill/device.h"
@@ -85,7 +86,8 @@ int run_train(const TrainArgs& a, std::shared_ptr<dist::Communicator>& comm) {
     return out;
   });
   nlohmann::json start = {{"seed", cfg.seed}, {"device", device.str()}, {"config", config_path},
-                          {"overrides", a.sets}, {"resumed", resume}, {"started", now_iso()}};
+                          {"overrides", a.sets}, {"resumed", resume}, {"started", now_iso()},
+                          {"commit", cli::build_commit()}};
   if (writer)
     std::printf("cohort train: %s (%s) on %s -> %s%s\n", cfg.name.c_str(), cfg.strategy.name.c_str(),
                 device.str().c_str(), out.c_str(), ranks_note(*comm).c_str());

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "examples/cli/build_commit.h"
 #include "examples/cli/commands.h"
 
 namespace {
@@ -26,7 +27,7 @@ std::string user_message(const std::string& what) {
 
 int main(int argc, char** argv) {
   CLI::App app{"cohort — knowledge-distillation research framework"};
-  app.set_version_flag("--version", std::string("cohort ") + COHORT_VERSION);
+  app.set_version_flag("--version", fmt::format("cohort {} (commit {})", COHORT_VERSION, cohort::cli::build_commit()));
   app.require_subcommand(1);
   std::map<CLI::App*, cohort::cli::Command> commands;
   auto add = [&](const char* name, const char* help, cohort::cli::Command (*fn)(CLI::App&)) {

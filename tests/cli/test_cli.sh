@@ -148,7 +148,7 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   expect 1 "missing key\\(s\\)" -- "$cohort" eval --weights "$tmp/zoo_resnet8_weights.safetensors" --model resnet8 \
     --data synthetic --device cpu --weights-format cohort
 fi
-expect 0 "^cohort [0-9]+\.[0-9]+\.[0-9]+" -- "$cohort" --version
+expect 0 "^cohort [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{40}(\+dirty)?|unknown)\)" -- "$cohort" --version
 expect 0 "resolved config.*name: tiny.*cnn-small_0 +cnn-small +0\.[0-9]+M parameters.*dry run: nothing trained" -- \
   "$cohort" train --config "$tmp/tiny.yaml" --out "$tmp/dry" --dry-run
 expect 0 "" -- test ! -e "$tmp/dry"

@@ -67,6 +67,8 @@ check "run.json keeps both starts, the first one's time on top" -- $py - "$tmp/r
 import json, sys
 now, before = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 ok = now["started"] == before["started"] and [s["resumed"] for s in now["starts"]] == [False, True]
+# Each start names the commit of the binary that ran it (cmake/BuildCommit.cmake).
+ok = ok and all(s["commit"] == "unknown" or len(s["commit"].split("+")[0]) == 40 for s in now["starts"])
 sys.exit(0 if ok else f"run.json {now}")
 PY
 check "plot curves by epoch, with the ensemble" -- $py - "$src/scripts" "$tmp/r1" <<'PY'
