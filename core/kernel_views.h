@@ -32,6 +32,13 @@ inline View mutable_view_of(const Tensor& t) {
   return View(t.raw_data(), t.dtype(), t.device(), detail::view_dims(t));
 }
 
+// Writable 1-D view of t's elements, for kernels that read only numel() (fills, random fills):
+// factories such as Tensor::zeros then work at any rank, not only up to kMaxViewRank.
+inline View flat_view_of(const Tensor& t) {
+  if (!t.defined()) return {};
+  return View(t.raw_data(), t.dtype(), t.device(), Dims(Shape{t.numel()}));
+}
+
 inline std::vector<ConstView> views_of(const std::vector<Tensor>& ts) {
   std::vector<ConstView> v;
   v.reserve(ts.size());

@@ -28,14 +28,14 @@ uint64_t Generator::randint(uint64_t high) {
 Tensor& uniform_(Tensor& t, Generator& gen, double low, double high) {
   COHORT_CHECK(is_floating(t.dtype()), "uniform_: dtype {} is not floating", dtype_name(t.dtype()));
   uint64_t start = gen.reserve(static_cast<uint64_t>(t.numel()), t.dtype(), false);
-  COHORT_DISPATCH(t.device(), uniform_fill, mutable_view_of(t), gen.seed(), start, low, high);
+  COHORT_DISPATCH(t.device(), uniform_fill, flat_view_of(t), gen.seed(), start, low, high);
   return t;
 }
 
 Tensor& normal_(Tensor& t, Generator& gen, double mean, double std) {
   COHORT_CHECK(is_floating(t.dtype()), "normal_: dtype {} is not floating", dtype_name(t.dtype()));
   uint64_t start = gen.reserve(static_cast<uint64_t>(t.numel()), t.dtype(), true);
-  COHORT_DISPATCH(t.device(), normal_fill, mutable_view_of(t), gen.seed(), start, mean, std);
+  COHORT_DISPATCH(t.device(), normal_fill, flat_view_of(t), gen.seed(), start, mean, std);
   return t;
 }
 
@@ -44,7 +44,7 @@ Tensor bernoulli(const Shape& shape, double p, Generator& gen, DType dtype, Devi
   Tensor t = Tensor::empty(shape, dtype, device);
   // Always drawn from the f32 uniform stream, whatever the dtype, so masks match across dtypes.
   uint64_t start = gen.reserve(static_cast<uint64_t>(t.numel()), DType::f32, false);
-  COHORT_DISPATCH(device, bernoulli_fill, mutable_view_of(t), gen.seed(), start, p);
+  COHORT_DISPATCH(device, bernoulli_fill, flat_view_of(t), gen.seed(), start, p);
   return t;
 }
 

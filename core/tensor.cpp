@@ -164,7 +164,7 @@ template std::vector<uint8_t> Tensor::to_vector() const;
 // ---- in-place ----------------------------------------------------------------------------
 
 Tensor& Tensor::fill_(double value) {
-  COHORT_DISPATCH(device(), fill, mutable_view_of(*this), value);
+  COHORT_DISPATCH(device(), fill, flat_view_of(*this), value);
   return *this;
 }
 
