@@ -139,10 +139,11 @@ Tensor unary_op(UnaryOp op, const Tensor& a, double param = 0.0) {
     // handles are detached: no reference cycle with `out`.
     const Tensor saved = math::unary_derivative_reads_output(op) ? out.detach() : a.detach();
     autograd::record(out, name, {a},
-                     [op, param, x = saved, y = saved](const Tensor& g) -> std::vector<Tensor> {
-                       Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
-                       COHORT_DISPATCH(x.device(), unary_backward, op, view_of(g), view_of(x), view_of(y),
-                                       mutable_view_of(gx), param);
+                     [op, param, saved](const Tensor& g) -> std::vector<Tensor> {
+                       Tensor gx = Tensor::empty(saved.shape(), saved.dtype(), saved.device());
+                       const ConstView v = view_of(saved);  // as x and as y: the derivative reads one
+                       COHORT_DISPATCH(saved.device(), unary_backward, op, view_of(g), v, v, mutable_view_of(gx),
+                                       param);
                        return {gx};
                      });
   }
