@@ -14,9 +14,9 @@
 // Caching: one primitive per (direction, shapes, stride, padding, dilation, groups, bias),
 // created on first use and kept per thread (an entry's argument memories and the buffers are
 // per-call state, so two threads must not share them). The blocked copies of the arguments
-// and oneDNN's scratchpad live in per-thread buffers that only grow, shared by all primitives
-// (a call needs them only while it runs), so a training step allocates nothing here after the
-// first one. Weights are reordered on every call: the optimiser changes them each step.
+// and oneDNN's scratchpad live in per-thread buffers shared by all primitives (a call needs them
+// only while it runs) that grow and shrink with the stage being computed (Workspace below).
+// Weights are reordered on every call: the optimiser changes them each step.
 //
 // Threads: Debian's oneDNN uses OpenMP and runs on omp_get_max_threads() threads, like the rest
 // of the CPU backend (OMP_NUM_THREADS).
@@ -94,12 +94,20 @@ std::string describe(const Key& k) {
                      k.dilation_w, k.groups, k.bias ? ", with bias" : "");
 }
 
-// Per-thread buffers that only grow; slot i holds one argument's blocked copy or the scratchpad.
+// Per-thread buffers, one slot per kind of argument: the two activation-sized arguments, the
+// weight-sized one, oneDNN's scratchpad. Slots grow to the largest request. The activation slots
+// also shrink when a request needs half of them or less: a network's layers come in stages of
+// falling resolution, so those buffers follow the stage being computed instead of holding the
+// first stage's size through the memory peak at the end of the forward pass (a few reallocations
+// per step, not one per call). The weight and scratchpad slots are small and only grow.
 class Workspace {
  public:
+  static constexpr size_t kActivationSlotA = 0, kWeightSlot = 1, kActivationSlotB = 2, kScratchSlot = 3;
+
   void* slot(size_t i, size_t bytes) {
     Buffer& b = buffers_[i];
-    if (b.bytes < bytes) {
+    const bool shrinks = i == kActivationSlotA || i == kActivationSlotB;
+    if (b.bytes < bytes || (shrinks && bytes <= b.bytes / 2)) {
       b.data.reset();  // release first: the old contents are not needed
       const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
       b.data.reset(static_cast<char*>(std::aligned_alloc(kAlign, rounded)));
@@ -108,16 +116,14 @@ class Workspace {
     }
     return b.data.get();
   }
-  static constexpr size_t kSlots = 4;  // two inputs, the output, the scratchpad
 
  private:
+  static constexpr size_t kSlots = 4;
   static constexpr size_t kAlign = 64;
   struct Free { void operator()(char* p) const { std::free(p); } };
   struct Buffer { std::unique_ptr<char, Free> data; size_t bytes = 0; };
   std::array<Buffer, kSlots> buffers_;
 };
-
-constexpr size_t kScratchSlot = 3;
 
 const dnnl::engine& cpu_engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -218,31 +224,33 @@ std::unique_ptr<Entry> create_entry(const Key& k) {
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // scratchpad from the workspace
   auto e = std::make_unique<Entry>();
   memory::desc scratch_desc;
+  constexpr size_t kActA = Workspace::kActivationSlotA, kActB = Workspace::kActivationSlotB,
+                   kWeight = Workspace::kWeightSlot;
   switch (k.direction) {
     case Direction::forward: {
       const auto pd = forward_pd(d, k.bias, attr);
-      e->inputs.push_back(Arg::make(DNNL_ARG_SRC, d.x, pd.src_desc(), 0, false));
-      e->inputs.push_back(Arg::make(DNNL_ARG_WEIGHTS, d.w, pd.weights_desc(), 1, false));
-      if (k.bias) e->inputs.push_back(Arg::make(DNNL_ARG_BIAS, d.bias, d.bias, 0, false));
-      e->output = Arg::make(DNNL_ARG_DST, d.y, pd.dst_desc(), 2, true);
+      e->inputs.push_back(Arg::make(DNNL_ARG_SRC, d.x, pd.src_desc(), kActA, false));
+      e->inputs.push_back(Arg::make(DNNL_ARG_WEIGHTS, d.w, pd.weights_desc(), kWeight, false));
+      if (k.bias) e->inputs.push_back(Arg::make(DNNL_ARG_BIAS, d.bias, d.bias, kWeight, false));
+      e->output = Arg::make(DNNL_ARG_DST, d.y, pd.dst_desc(), kActB, true);
       scratch_desc = pd.scratchpad_desc();
       e->primitive = dnnl::convolution_forward(pd);
       break;
     }
     case Direction::backward_data: {
       const auto pd = backward_pd<dnnl::convolution_backward_data>(d, attr);
-      e->inputs.push_back(Arg::make(DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), 0, false));
-      e->inputs.push_back(Arg::make(DNNL_ARG_WEIGHTS, d.w, pd.weights_desc(), 1, false));
-      e->output = Arg::make(DNNL_ARG_DIFF_SRC, d.x, pd.diff_src_desc(), 2, true);
+      e->inputs.push_back(Arg::make(DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), kActA, false));
+      e->inputs.push_back(Arg::make(DNNL_ARG_WEIGHTS, d.w, pd.weights_desc(), kWeight, false));
+      e->output = Arg::make(DNNL_ARG_DIFF_SRC, d.x, pd.diff_src_desc(), kActB, true);
       scratch_desc = pd.scratchpad_desc();
       e->primitive = dnnl::convolution_backward_data(pd);
       break;
     }
     case Direction::backward_weight: {
       const auto pd = backward_pd<dnnl::convolution_backward_weights>(d, attr);
-      e->inputs.push_back(Arg::make(DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), 0, false));
-      e->inputs.push_back(Arg::make(DNNL_ARG_SRC, d.x, pd.src_desc(), 1, false));
-      e->output = Arg::make(DNNL_ARG_DIFF_WEIGHTS, d.w, pd.diff_weights_desc(), 2, true);
+      e->inputs.push_back(Arg::make(DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), kActA, false));
+      e->inputs.push_back(Arg::make(DNNL_ARG_SRC, d.x, pd.src_desc(), kActB, false));
+      e->output = Arg::make(DNNL_ARG_DIFF_WEIGHTS, d.w, pd.diff_weights_desc(), kWeight, true);
       scratch_desc = pd.scratchpad_desc();
       e->primitive = dnnl::convolution_backward_weights(pd);
       break;
@@ -283,7 +291,7 @@ void execute(Entry& e, ThreadState& ts, const std::array<const void*, 3>& inputs
   }
   e.output.bind(output, ts.workspace);
   const size_t scratch_bytes = e.scratchpad.get_desc().get_size();
-  if (scratch_bytes > 0) e.scratchpad.set_data_handle(ts.workspace.slot(kScratchSlot, scratch_bytes));
+  if (scratch_bytes > 0) e.scratchpad.set_data_handle(ts.workspace.slot(Workspace::kScratchSlot, scratch_bytes));
   e.primitive->execute(ts.stream, e.args);
   if (e.output.reorder) e.output.reorder->execute(ts.stream, e.output.inner, e.output.user);
   ts.stream.wait();

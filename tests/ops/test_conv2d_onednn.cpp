@@ -119,6 +119,17 @@ TEST_CASE("oneDNN conv2d matches the reference on every ResNet layer shape", "[o
   }
 }
 
+// The blocked-copy buffers shrink when a call needs half of them or less and grow again after
+// (kernels/cpu/nn_conv_onednn.cpp, Workspace): large, small, large again must all stay right.
+TEST_CASE("oneDNN conv2d stays right while its buffers shrink and grow", "[ops][conv][onednn]") {
+  const ConvLayerShape large{{8, 16, 32, 32}, {16, 16, 3, 3}, conv_params(1, 1, 1, 1)};
+  const ConvLayerShape small{{8, 64, 8, 8}, {64, 64, 3, 3}, conv_params(1, 1, 1, 1)};
+  const ConvLayerShape strided{{8, 16, 32, 32}, {32, 16, 3, 3}, conv_params(2, 1, 1, 1)};
+  uint64_t seed = 300;
+  for (const ConvLayerShape* s : {&large, &small, &large, &strided, &small, &strided})
+    check_parity(*s, seed++);
+}
+
 TEST_CASE("oneDNN conv2d matches the reference on every WRN layer shape", "[ops][conv][onednn]") {
   for (const std::string model : {"wrn-16-2", "wrn-28-10"}) {
     INFO(model);
