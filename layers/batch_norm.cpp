@@ -42,4 +42,11 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
                            options_.momentum, options_.eps);
 }
 
+Tensor BatchNorm2d::forward_relu(const Tensor& x) {
+  LayerTrace::record(this, x);
+  if (is_training()) increment_counter(num_batches_tracked_);
+  return ops::batch_norm2d_relu(x, weight_, bias_, running_mean_, running_var_, is_training(),
+                                options_.momentum, options_.eps);
+}
+
 }  // namespace cohort::nn

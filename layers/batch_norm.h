@@ -19,6 +19,8 @@ class BatchNorm2d : public Layer {
  public:
   explicit BatchNorm2d(int64_t num_features, const BatchNorm2dOptions& options = {});
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) through the fused op (ops::batch_norm2d_relu): one pass instead of two.
+  Tensor forward_relu(const Tensor& x);
 
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }

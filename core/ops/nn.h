@@ -20,6 +20,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                     Tensor running_mean, Tensor running_var, bool training,
                     double momentum = 0.1, double eps = 1e-5);
+// relu(batch_norm2d(...)) in one pass over the data, with one backward that applies the ReLU's
+// mask inside the batch norm's (same values and gradients as the two ops; the CIFAR models' BN +
+// ReLU pairs use it). Eval mode with autograd recording falls back to the two ops.
+Tensor batch_norm2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         Tensor running_mean, Tensor running_var, bool training,
+                         double momentum = 0.1, double eps = 1e-5);
 
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& params);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);

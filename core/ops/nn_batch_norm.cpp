@@ -1,5 +1,7 @@
 // batch_norm2d front-end (PyTorch semantics): training with batch statistics and running-stat
-// update, eval with running statistics; the backward of each form right below it.
+// update, eval with running statistics; the backward of each form right below it. The same
+// front-end with a fused ReLU (batch_norm2d_relu): the kernels apply max(0, ·) to the output and,
+// in backward, the ReLU's mask (output > 0) to the incoming gradient.
 #include "core/autograd.h"
 #include "core/backend.h"
 #include "core/kernel_views.h"
@@ -14,6 +16,7 @@ namespace cohort::ops {
 namespace {
 
 constexpr const char* kOp = "batch_norm2d";
+constexpr const char* kFusedOp = "batch_norm2d_relu";
 
 // A per-channel tensor (weight, bias, running stat), if given, must be [C] like x's channels.
 void check_channel_vector(const Tensor& x, const Tensor& t, const char* arg) {
@@ -28,7 +31,8 @@ void check_channel_vector(const Tensor& x, const Tensor& t, const char* arg) {
 Tensor per_channel(const Tensor& v) { return v.reshape({1, v.size(0), 1, 1}); }
 
 Tensor forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                     Tensor running_mean, Tensor running_var, double momentum, double eps) {
+                     Tensor running_mean, Tensor running_var, double momentum, double eps,
+                     bool relu) {
   COHORT_CHECK(x.numel() / x.size(1) > 1,
                "batch_norm2d: expected more than 1 value per channel when training, got input {}",
                shape_str(x.shape()));
@@ -37,7 +41,7 @@ Tensor forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
   Tensor save_mean = Tensor::empty({C}, x.dtype(), x.device());
   Tensor save_invstd = Tensor::empty({C}, x.dtype(), x.device());
   COHORT_DISPATCH(x.device(), batch_norm_forward_train, view_of(x), view_of(weight), view_of(bias),
-                  mutable_view_of(running_mean), mutable_view_of(running_var), momentum, eps,
+                  mutable_view_of(running_mean), mutable_view_of(running_var), momentum, eps, relu,
                   mutable_view_of(y), mutable_view_of(save_mean), mutable_view_of(save_invstd));
   if (!autograd::needs_grad({&x, &weight, &bias})) return y;
 
@@ -45,28 +49,29 @@ Tensor forward_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
   const bool rw = weight.defined() && weight.requires_grad();
   const bool rb = bias.defined() && bias.requires_grad();
   autograd::record(
-      y, kOp, {x, weight, bias},
+      y, relu ? kFusedOp : kOp, {x, weight, bias},
       [x = x.detach(), w = weight.defined() ? weight.detach() : Tensor(), save_mean, save_invstd,
-       rx, rw, rb](const Tensor& g) -> std::vector<Tensor> {
+       relu_y = relu ? y.detach() : Tensor(), rx, rw, rb](const Tensor& g) -> std::vector<Tensor> {
         Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
         Tensor gw = rw ? Tensor::empty(w.shape(), x.dtype(), x.device()) : Tensor();
         Tensor gb = rb ? Tensor::empty({x.size(1)}, x.dtype(), x.device()) : Tensor();
         COHORT_DISPATCH(x.device(), batch_norm_backward, view_of(g), view_of(x), view_of(w),
-                        view_of(save_mean), view_of(save_invstd), mutable_view_of(gx),
+                        view_of(save_mean), view_of(save_invstd), view_of(relu_y), mutable_view_of(gx),
                         mutable_view_of(gw), mutable_view_of(gb));
         return {rx ? gx : Tensor(), gw, gb};
       });
   return y;
 }
 
+// relu is only taken when nothing records a graph (the fused eval form has no backward).
 Tensor forward_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                    const Tensor& running_mean, const Tensor& running_var, double eps) {
+                    const Tensor& running_mean, const Tensor& running_var, double eps, bool relu) {
   COHORT_CHECK(running_mean.defined() && running_var.defined(),
                "batch_norm2d: running_mean and running_var must be defined in eval mode (input {})",
                shape_str(x.shape()));
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   COHORT_DISPATCH(x.device(), batch_norm_forward_eval, view_of(x), view_of(weight), view_of(bias),
-                  view_of(running_mean), view_of(running_var), eps, mutable_view_of(y));
+                  view_of(running_mean), view_of(running_var), eps, relu, mutable_view_of(y));
   if (!autograd::needs_grad({&x, &weight, &bias})) return y;
 
   // Eval is an affine map per channel: y = x̂·γ + β with x̂ = (x - μ)·s, s = 1/sqrt(σ² + eps).
@@ -90,24 +95,41 @@ Tensor forward_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
   return y;
 }
 
-}  // namespace
-
-Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                    Tensor running_mean, Tensor running_var, bool training, double momentum,
-                    double eps) {
-  check_defined(kOp, x, "input");
-  check_dim(kOp, x, 4, "input");
-  check_floating(kOp, x);
+// Checks shared by both front-ends.
+void check_batch_norm_args(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                           const Tensor& running_mean, const Tensor& running_var, double momentum,
+                           double eps) {
+  check_defined(op, x, "input");
+  check_dim(op, x, 4, "input");
+  check_floating(op, x);
   check_channel_vector(x, weight, "weight");
   check_channel_vector(x, bias, "bias");
   check_channel_vector(x, running_mean, "running_mean");
   check_channel_vector(x, running_var, "running_var");
   COHORT_CHECK(running_mean.defined() == running_var.defined(),
-               "batch_norm2d: running_mean and running_var must both be given or both be undefined");
+               "{}: running_mean and running_var must both be given or both be undefined", op);
   COHORT_CHECK(eps > 0 && momentum >= 0 && momentum <= 1,
-               "batch_norm2d: eps ({}) must be positive and momentum ({}) in [0, 1]", eps, momentum);
-  if (training) return forward_train(x, weight, bias, running_mean, running_var, momentum, eps);
-  return forward_eval(x, weight, bias, running_mean, running_var, eps);
+               "{}: eps ({}) must be positive and momentum ({}) in [0, 1]", op, eps, momentum);
+}
+
+}  // namespace
+
+Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    Tensor running_mean, Tensor running_var, bool training, double momentum,
+                    double eps) {
+  check_batch_norm_args(kOp, x, weight, bias, running_mean, running_var, momentum, eps);
+  if (training) return forward_train(x, weight, bias, running_mean, running_var, momentum, eps, false);
+  return forward_eval(x, weight, bias, running_mean, running_var, eps, false);
+}
+
+Tensor batch_norm2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         Tensor running_mean, Tensor running_var, bool training, double momentum,
+                         double eps) {
+  check_batch_norm_args(kFusedOp, x, weight, bias, running_mean, running_var, momentum, eps);
+  if (training) return forward_train(x, weight, bias, running_mean, running_var, momentum, eps, true);
+  if (autograd::needs_grad({&x, &weight, &bias}))
+    return relu(forward_eval(x, weight, bias, running_mean, running_var, eps, false));
+  return forward_eval(x, weight, bias, running_mean, running_var, eps, true);
 }
 
 }  // namespace cohort::ops

@@ -10,11 +10,14 @@
 //   eval:     y = (x - running_mean)/sqrt(running_var + eps)·γ + β
 //   backward: x̂ = (x-mean)·invstd, dβ = Σdy, dγ = Σdy·x̂,
 //             dx = γ·invstd·(dy - dβ/M - x̂·dγ/M)
-// Bytes per call: train reads x twice and writes y; backward reads x and dy twice, writes dx.
+//   fused ReLU: y = relu(·) in the same pass; its backward first masks dy with y > 0 (into dx).
+// Bytes per call: train reads x twice and writes y; backward reads x and dy twice, writes dx
+// (and reads y twice more with the fused ReLU, instead of a separate ReLU backward pass).
 // Threads: OpenMP over channels (each channel's work is independent).
 #include <Eigen/Core>
 #include <cmath>
 
+#include "kernels/common/elementwise_math.h"
 #include "kernels/nn.h"
 
 namespace cohort::cpu {
@@ -38,18 +41,24 @@ const T* data_or_null(ConstView t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-// y[:, c] = x[:, c]·scale + shift for every n.
+// y[:, c] = x[:, c]·scale + shift for every n, then the ReLU when relu (math::unary_forward's,
+// so NaN stays NaN as in the separate op).
 template <typename T>
-void scale_shift_channel(const T* x, T* y, const BnGeom& g, int64_t c, T scale, T shift) {
+void scale_shift_channel(const T* x, T* y, const BnGeom& g, int64_t c, T scale, T shift, bool relu) {
   for (int64_t n = 0; n < g.N; ++n) {
     const int64_t off = g.plane(n, c);
-    Plane<T>(y + off, g.HW) = ConstPlane<T>(x + off, g.HW) * scale + shift;
+    if (relu) {
+      for (int64_t i = off; i < off + g.HW; ++i)
+        y[i] = math::unary_forward(UnaryOp::relu, x[i] * scale + shift, T(0));
+    } else {
+      Plane<T>(y + off, g.HW) = ConstPlane<T>(x + off, g.HW) * scale + shift;
+    }
   }
 }
 
 template <typename T>
 void forward_train(const T* x, const T* weight, const T* bias, T* running_mean, T* running_var,
-                   double momentum, double eps, T* y, T* save_mean, T* save_invstd,
+                   double momentum, double eps, bool relu, T* y, T* save_mean, T* save_invstd,
                    const BnGeom& g) {
   const double M = static_cast<double>(g.count());
 #pragma omp parallel for schedule(static)
@@ -67,7 +76,7 @@ void forward_train(const T* x, const T* weight, const T* bias, T* running_mean, 
     const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
     const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
     const double scale = gamma * invstd;
-    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(beta - mean * scale));
+    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(beta - mean * scale), relu);
     if (running_mean)
       running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
     if (running_var) {
@@ -79,7 +88,7 @@ void forward_train(const T* x, const T* weight, const T* bias, T* running_mean, 
 
 template <typename T>
 void forward_eval(const T* x, const T* weight, const T* bias, const T* running_mean,
-                  const T* running_var, double eps, T* y, const BnGeom& g) {
+                  const T* running_var, double eps, bool relu, T* y, const BnGeom& g) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < g.C; ++c) {
     const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
@@ -87,22 +96,34 @@ void forward_eval(const T* x, const T* weight, const T* bias, const T* running_m
     const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
     const double scale = gamma * invstd;
     const double shift = beta - static_cast<double>(running_mean[c]) * scale;
-    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(shift));
+    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(shift), relu);
   }
 }
 
+// relu_y: the output of a forward with a fused ReLU, or null. With it the incoming gradient is
+// first masked as the ReLU's backward would (math::unary_derivative, so the values are the
+// separate op's), written into dx, which the second pass then reads in place of dy.
 template <typename T>
-void backward(const T* dy, const T* x, const T* weight, const T* save_mean, const T* save_invstd,
-              T* dx, T* dweight, T* dbias, const BnGeom& g) {
+void backward(const T* dy, const T* x, const T* relu_y, const T* weight, const T* save_mean,
+              const T* save_invstd, T* dx, T* dweight, T* dbias, const BnGeom& g) {
   const double M = static_cast<double>(g.count());
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < g.C; ++c) {
     const T mean = save_mean[c];
     const double invstd = static_cast<double>(save_invstd[c]);
+    const T* grad = dy;  // the gradient of this channel's output: dy, or the masked copy in dx
+    if (relu_y) {
+      for (int64_t n = 0; n < g.N; ++n) {
+        const int64_t off = g.plane(n, c);
+        for (int64_t i = off; i < off + g.HW; ++i)
+          dx[i] = dy[i] * math::unary_derivative(UnaryOp::relu, T(0), relu_y[i], T(0));
+      }
+      grad = dx;
+    }
     double sum_dy = 0.0, sum_dy_xc = 0.0;  // Σdy and Σdy·(x - mean)
     for (int64_t n = 0; n < g.N; ++n) {
       const int64_t off = g.plane(n, c);
-      ConstPlane<T> d(dy + off, g.HW), xs(x + off, g.HW);
+      ConstPlane<T> d(grad + off, g.HW), xs(x + off, g.HW);
       sum_dy += static_cast<double>(d.sum());
       sum_dy_xc += static_cast<double>((d * (xs - mean)).sum());
     }
@@ -118,7 +139,7 @@ void backward(const T* dy, const T* x, const T* weight, const T* save_mean, cons
     for (int64_t n = 0; n < g.N; ++n) {
       const int64_t off = g.plane(n, c);
       Plane<T>(dx + off, g.HW) =
-          ConstPlane<T>(dy + off, g.HW) * a + (ConstPlane<T>(x + off, g.HW) - mean) * b + d;
+          ConstPlane<T>(grad + off, g.HW) * a + (ConstPlane<T>(x + off, g.HW) - mean) * b + d;
     }
   }
 }
@@ -127,35 +148,36 @@ void backward(const T* dy, const T* x, const T* weight, const T* save_mean, cons
 
 void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
                               View running_mean, View running_var, double momentum,
-                              double eps, View y, View save_mean, View save_invstd) {
+                              double eps, bool fuse_relu, View y, View save_mean,
+                              View save_invstd) {
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     forward_train(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
                   running_mean.defined() ? running_mean.data<scalar_t>() : nullptr,
                   running_var.defined() ? running_var.data<scalar_t>() : nullptr, momentum, eps,
-                  y.data<scalar_t>(), save_mean.data<scalar_t>(), save_invstd.data<scalar_t>(), g);
+                  fuse_relu, y.data<scalar_t>(), save_mean.data<scalar_t>(), save_invstd.data<scalar_t>(), g);
   });
 }
 
 void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
                              ConstView running_mean, ConstView running_var, double eps,
-                             View y) {
+                             bool fuse_relu, View y) {
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     forward_eval(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
-                 running_mean.data<scalar_t>(), running_var.data<scalar_t>(), eps,
+                 running_mean.data<scalar_t>(), running_var.data<scalar_t>(), eps, fuse_relu,
                  y.data<scalar_t>(), g);
   });
 }
 
 void batch_norm_backward(ConstView grad_y, ConstView x, ConstView weight,
-                         ConstView save_mean, ConstView save_invstd, View grad_x,
-                         View grad_weight, View grad_bias) {
+                         ConstView save_mean, ConstView save_invstd, ConstView relu_y,
+                         View grad_x, View grad_weight, View grad_bias) {
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d_backward", [&] {
-    backward(grad_y.data<scalar_t>(), x.data<scalar_t>(), data_or_null<scalar_t>(weight),
-             save_mean.data<scalar_t>(), save_invstd.data<scalar_t>(), grad_x.data<scalar_t>(),
-             grad_weight.defined() ? grad_weight.data<scalar_t>() : nullptr,
+    backward(grad_y.data<scalar_t>(), x.data<scalar_t>(), data_or_null<scalar_t>(relu_y),
+             data_or_null<scalar_t>(weight), save_mean.data<scalar_t>(), save_invstd.data<scalar_t>(),
+             grad_x.data<scalar_t>(), grad_weight.defined() ? grad_weight.data<scalar_t>() : nullptr,
              grad_bias.defined() ? grad_bias.data<scalar_t>() : nullptr, g);
   });
 }

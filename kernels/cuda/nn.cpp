@@ -52,7 +52,8 @@ void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, s
 
 void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
                               View running_mean, View running_var, double momentum,
-                              double eps, View y, View save_mean, View save_invstd) {
+                              double eps, bool fuse_relu, View y, View save_mean,
+                              View save_invstd) {
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   const int sms = multiprocessor_count(scope.device());
@@ -60,7 +61,7 @@ void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     kern::batch_norm_forward_train(x.data<scalar_t>(), ptr_or_null<scalar_t>(weight),
                                    ptr_or_null<scalar_t>(bias), ptr_or_null<scalar_t>(running_mean),
-                                   ptr_or_null<scalar_t>(running_var), momentum, eps,
+                                   ptr_or_null<scalar_t>(running_var), momentum, eps, fuse_relu,
                                    y.data<scalar_t>(), save_mean.data<scalar_t>(),
                                    save_invstd.data<scalar_t>(), g, sms, ws, scope.stream());
   });
@@ -68,27 +69,27 @@ void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
 
 void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
                              ConstView running_mean, ConstView running_var, double eps,
-                             View y) {
+                             bool fuse_relu, View y) {
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   void* ws = workspace(2 * static_cast<size_t>(g.C) * dtype_size(x.dtype()), scope.device());
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     kern::batch_norm_forward_eval(x.data<scalar_t>(), ptr_or_null<scalar_t>(weight),
                                   ptr_or_null<scalar_t>(bias), running_mean.data<scalar_t>(),
-                                  running_var.data<scalar_t>(), eps, y.data<scalar_t>(), g, ws,
+                                  running_var.data<scalar_t>(), eps, fuse_relu, y.data<scalar_t>(), g, ws,
                                   scope.stream());
   });
 }
 
 void batch_norm_backward(ConstView grad_y, ConstView x, ConstView weight,
-                         ConstView save_mean, ConstView save_invstd, View grad_x,
-                         View grad_weight, View grad_bias) {
+                         ConstView save_mean, ConstView save_invstd, ConstView relu_y,
+                         View grad_x, View grad_weight, View grad_bias) {
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   const int sms = multiprocessor_count(scope.device());
   void* ws = workspace(kern::batch_norm_workspace_bytes(g, sms, dtype_size(x.dtype())), scope.device());
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d_backward", [&] {
-    kern::batch_norm_backward(grad_y.data<scalar_t>(), x.data<scalar_t>(),
+    kern::batch_norm_backward(grad_y.data<scalar_t>(), ptr_or_null<scalar_t>(relu_y), x.data<scalar_t>(),
                               ptr_or_null<scalar_t>(weight), save_mean.data<scalar_t>(),
                               save_invstd.data<scalar_t>(), grad_x.data<scalar_t>(),
                               ptr_or_null<scalar_t>(grad_weight), ptr_or_null<scalar_t>(grad_bias),

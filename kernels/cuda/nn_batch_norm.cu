@@ -15,10 +15,13 @@
 // Backward: the same three steps with Σdy and Σdy·(x − mean), then
 //   dx = dy·a[c] + (x − mean[c])·b[c] + d[c],  a = γ·invstd, b = −a·invstd²·Σdy(x−mean)/M,
 //   d = −a·Σdy/M  (the CPU's formulas).
-// Bytes per call: train reads x twice and writes y; backward reads x and dy twice, writes dx;
-// eval reads x once and writes y.
+// Fused ReLU (batch_norm2d_relu): apply writes relu(y); backward reads dy·relu'(y_out) wherever
+// it reads dy (step 1 and 3), from the forward's output, as the separate ReLU's backward would.
+// Bytes per call: train reads x twice and writes y; backward reads x and dy twice, writes dx
+// (and the fused output twice with the ReLU); eval reads x once and writes y.
 // Versions: v1 (this file). cuDNN's batch norm is the obvious version 0, not used here because
 // it needs eps >= 1e-5 and affine parameters, and saves its statistics in its own convention.
+#include "kernels/common/elementwise_math.h"
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.cuh"
@@ -108,17 +111,24 @@ __global__ void stats_kernel(const T* x, BnGeom g, int64_t chunk, double* partia
   }
 }
 
-// partial[(c·splits + s)·2 + {0,1}] = Σdy, Σdy·(x − mean[c]).
+// The incoming gradient at element i: dy, or after a fused ReLU with output relu_y, dy times the
+// ReLU's derivative (math::unary_derivative: the separate op's values).
 template <typename T>
-__global__ void backward_sums_kernel(const T* dy, const T* x, const T* save_mean, BnGeom g,
-                                     int64_t chunk, double* partial) {
+__device__ T masked_grad(const T* dy, const T* relu_y, int64_t i) {
+  return relu_y ? dy[i] * math::unary_derivative(UnaryOp::relu, T(0), relu_y[i], T(0)) : dy[i];
+}
+
+// partial[(c·splits + s)·2 + {0,1}] = Σdy, Σdy·(x − mean[c]) (dy masked by relu_y when given).
+template <typename T>
+__global__ void backward_sums_kernel(const T* dy, const T* relu_y, const T* x, const T* save_mean,
+                                     BnGeom g, int64_t chunk, double* partial) {
   const int64_t c = blockIdx.x, split = blockIdx.y, splits = gridDim.y;
   const int64_t begin = split * chunk;
   const int64_t end = begin + chunk < count(g) ? begin + chunk : count(g);
   const double mean = static_cast<double>(save_mean[c]);
   double s1 = 0.0, s2 = 0.0;
   walk_channel(g, c, begin, end, [&](int64_t off) {
-    const double d = static_cast<double>(dy[off]);
+    const double d = static_cast<double>(masked_grad(dy, relu_y, off));
     s1 += d;
     s2 += d * (static_cast<double>(x[off]) - mean);
   });
@@ -226,14 +236,19 @@ __device__ void for_each_element(const BnGeom& g, F f) {
 }
 
 template <typename T>
-__global__ void apply_kernel(const T* x, T* y, const T* scale, const T* shift, BnGeom g) {
-  for_each_element(g, [&](int64_t i, int64_t c) { y[i] = x[i] * scale[c] + shift[c]; });
+__global__ void apply_kernel(const T* x, T* y, const T* scale, const T* shift, bool relu, BnGeom g) {
+  for_each_element(g, [&](int64_t i, int64_t c) {
+    const T v = x[i] * scale[c] + shift[c];
+    y[i] = relu ? math::unary_forward(UnaryOp::relu, v, T(0)) : v;
+  });
 }
 
 template <typename T>
-__global__ void apply_backward_kernel(const T* dy, const T* x, T* dx, const T* a, const T* b,
-                                      const T* d, const T* mean, BnGeom g) {
-  for_each_element(g, [&](int64_t i, int64_t c) { dx[i] = dy[i] * a[c] + (x[i] - mean[c]) * b[c] + d[c]; });
+__global__ void apply_backward_kernel(const T* dy, const T* relu_y, const T* x, T* dx, const T* a,
+                                      const T* b, const T* d, const T* mean, BnGeom g) {
+  for_each_element(g, [&](int64_t i, int64_t c) {
+    dx[i] = masked_grad(dy, relu_y, i) * a[c] + (x[i] - mean[c]) * b[c] + d[c];
+  });
 }
 
 unsigned channel_grid(int64_t C) { return static_cast<unsigned>((C + kBnBlock - 1) / kBnBlock); }
@@ -246,9 +261,9 @@ size_t batch_norm_workspace_bytes(const BnGeom& g, int sms, size_t elem_size) {
 
 template <typename T>
 void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* running_mean,
-                              T* running_var, double momentum, double eps, T* y, T* save_mean,
-                              T* save_invstd, const BnGeom& g, int sms, void* workspace,
-                              cudaStream_t stream) {
+                              T* running_var, double momentum, double eps, bool relu, T* y,
+                              T* save_mean, T* save_invstd, const BnGeom& g, int sms,
+                              void* workspace, cudaStream_t stream) {
   if (g.C <= 0 || count(g) <= 0) return;
   const int splits = bn_splits(g, sms);
   const int64_t chunk = (count(g) + splits - 1) / splits;
@@ -262,13 +277,13 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* run
       x, partial, splits, g, weight, bias, running_mean, running_var, momentum, eps, save_mean,
       save_invstd, scale, shift);
   COHORT_LAUNCH_CHECK();
-  apply_kernel<T><<<grid_for(g.N * g.C * g.HW), kBlock, 0, stream>>>(x, y, scale, shift, g);
+  apply_kernel<T><<<grid_for(g.N * g.C * g.HW), kBlock, 0, stream>>>(x, y, scale, shift, relu, g);
   COHORT_LAUNCH_CHECK();
 }
 
 template <typename T>
 void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, const T* running_mean,
-                             const T* running_var, double eps, T* y, const BnGeom& g,
+                             const T* running_var, double eps, bool relu, T* y, const BnGeom& g,
                              void* workspace, cudaStream_t stream) {
   if (g.C <= 0 || count(g) <= 0) return;
   T* scale = static_cast<T*>(workspace);
@@ -276,13 +291,14 @@ void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, const T
   eval_coefficients_kernel<T><<<channel_grid(g.C), kBnBlock, 0, stream>>>(
       weight, bias, running_mean, running_var, eps, g.C, scale, shift);
   COHORT_LAUNCH_CHECK();
-  apply_kernel<T><<<grid_for(g.N * g.C * g.HW), kBlock, 0, stream>>>(x, y, scale, shift, g);
+  apply_kernel<T><<<grid_for(g.N * g.C * g.HW), kBlock, 0, stream>>>(x, y, scale, shift, relu, g);
   COHORT_LAUNCH_CHECK();
 }
 
 template <typename T>
-void batch_norm_backward(const T* grad_y, const T* x, const T* weight, const T* save_mean,
-                         const T* save_invstd, T* grad_x, T* grad_weight, T* grad_bias,
+void batch_norm_backward(const T* grad_y, const T* relu_y, const T* x, const T* weight,
+                         const T* save_mean, const T* save_invstd, T* grad_x, T* grad_weight,
+                         T* grad_bias,
                          const BnGeom& g, int sms, void* workspace, cudaStream_t stream) {
   if (g.C <= 0 || count(g) <= 0) return;
   const int splits = bn_splits(g, sms);
@@ -293,23 +309,25 @@ void batch_norm_backward(const T* grad_y, const T* x, const T* weight, const T* 
   T* d = b + g.C;
   T* mean = d + g.C;
   backward_sums_kernel<T><<<dim3(static_cast<unsigned>(g.C), static_cast<unsigned>(splits)), kBnBlock, 0, stream>>>(
-      grad_y, x, save_mean, g, chunk, partial);
+      grad_y, relu_y, x, save_mean, g, chunk, partial);
   COHORT_LAUNCH_CHECK();
   finalize_backward_kernel<T><<<channel_grid(g.C), kBnBlock, 0, stream>>>(
       partial, splits, g, weight, save_mean, save_invstd, grad_weight, grad_bias, a, b, d, mean);
   COHORT_LAUNCH_CHECK();
-  apply_backward_kernel<T><<<grid_for(g.N * g.C * g.HW), kBlock, 0, stream>>>(grad_y, x, grad_x,
-                                                                              a, b, d, mean, g);
+  apply_backward_kernel<T><<<grid_for(g.N * g.C * g.HW), kBlock, 0, stream>>>(
+      grad_y, relu_y, x, grad_x, a, b, d, mean, g);
   COHORT_LAUNCH_CHECK();
 }
 
 #define COHORT_INSTANTIATE_BN(T)                                                                 \
   template void batch_norm_forward_train<T>(const T*, const T*, const T*, T*, T*, double, double, \
-                                            T*, T*, T*, const BnGeom&, int, void*, cudaStream_t); \
+                                            bool, T*, T*, T*, const BnGeom&, int, void*,         \
+                                            cudaStream_t);                                        \
   template void batch_norm_forward_eval<T>(const T*, const T*, const T*, const T*, const T*,      \
-                                           double, T*, const BnGeom&, void*, cudaStream_t);      \
-  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,  \
-                                       T*, const BnGeom&, int, void*, cudaStream_t);
+                                           double, bool, T*, const BnGeom&, void*, cudaStream_t); \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*,          \
+                                       const T*, T*, T*, T*, const BnGeom&, int, void*,           \
+                                       cudaStream_t);
 COHORT_INSTANTIATE_BN(float)
 COHORT_INSTANTIATE_BN(double)
 

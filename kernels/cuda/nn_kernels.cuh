@@ -18,21 +18,24 @@ struct BnGeom {
 };
 // Scratch bytes the batch-norm launchers need (partial sums and per-channel coefficients).
 size_t batch_norm_workspace_bytes(const BnGeom& g, int sms, size_t elem_size);
-// Nullable pointers: weight, bias (no affine), running_mean/var (no running stats).
+// Nullable pointers: weight, bias (no affine), running_mean/var (no running stats). relu: a fused
+// ReLU on the output.
 template <typename T>
 void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* running_mean,
-                              T* running_var, double momentum, double eps, T* y, T* save_mean,
-                              T* save_invstd, const BnGeom& g, int sms, void* workspace,
-                              cudaStream_t stream);
+                              T* running_var, double momentum, double eps, bool relu, T* y,
+                              T* save_mean, T* save_invstd, const BnGeom& g, int sms,
+                              void* workspace, cudaStream_t stream);
 template <typename T>
 void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, const T* running_mean,
-                             const T* running_var, double eps, T* y, const BnGeom& g,
+                             const T* running_var, double eps, bool relu, T* y, const BnGeom& g,
                              void* workspace, cudaStream_t stream);
-// Nullable: weight, grad_weight, grad_bias.
+// Nullable: weight, grad_weight, grad_bias, and relu_y (the fused-ReLU forward's output: grad_y
+// counts only where it is positive).
 template <typename T>
-void batch_norm_backward(const T* grad_y, const T* x, const T* weight, const T* save_mean,
-                         const T* save_invstd, T* grad_x, T* grad_weight, T* grad_bias,
-                         const BnGeom& g, int sms, void* workspace, cudaStream_t stream);
+void batch_norm_backward(const T* grad_y, const T* relu_y, const T* x, const T* weight,
+                         const T* save_mean, const T* save_invstd, T* grad_x, T* grad_weight,
+                         T* grad_bias, const BnGeom& g, int sms, void* workspace,
+                         cudaStream_t stream);
 
 // ---- pooling: planes = N·C, x [planes, H, W], y [planes, P, Q] ------------------------------
 struct PoolGeom {

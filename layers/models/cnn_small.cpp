@@ -23,9 +23,9 @@ CnnSmall::CnnSmall(int64_t num_classes, int64_t in_channels, Generator& gen)
 
 ModelOutput CnnSmall::forward_features(const Tensor& x) {
   ModelOutput out;
-  Tensor h = pool_->forward(ops::relu(bn1_->forward(conv1_->forward(x))));
+  Tensor h = pool_->forward(bn1_->forward_relu(conv1_->forward(x)));
   out.features.push_back(h);
-  h = pool_->forward(ops::relu(bn2_->forward(conv2_->forward(h))));
+  h = pool_->forward(bn2_->forward_relu(conv2_->forward(h)));
   out.features.push_back(h);
   COHORT_CHECK(h.size(2) * 4 == input_size() && h.size(3) * 4 == input_size(),
                "cnn-small: expects {}x{} inputs (its classifier sees a fixed flattened size), got {}",

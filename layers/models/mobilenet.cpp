@@ -21,8 +21,8 @@ DepthwiseSeparableBlock::DepthwiseSeparableBlock(int64_t in_planes, int64_t out_
 }
 
 Tensor DepthwiseSeparableBlock::forward(const Tensor& x) {
-  Tensor out = ops::relu(bn1_->forward(conv1_->forward(x)));
-  return ops::relu(bn2_->forward(conv2_->forward(out)));
+  Tensor out = bn1_->forward_relu(conv1_->forward(x));
+  return bn2_->forward_relu(conv2_->forward(out));
 }
 
 MobileNet::MobileNet(int64_t num_classes, int64_t in_channels, double width, Generator& gen)
@@ -49,7 +49,7 @@ MobileNet::MobileNet(int64_t num_classes, int64_t in_channels, double width, Gen
 
 ModelOutput MobileNet::forward_features(const Tensor& x) {
   ModelOutput out;
-  Tensor h = ops::relu(bn1_->forward(conv1_->forward(x)));
+  Tensor h = bn1_->forward_relu(conv1_->forward(x));
   for (size_t i = 0; i < blocks_.size(); ++i) {
     h = blocks_[i]->forward(h);
     // Tap the last block before each downsampling block, and the last block.

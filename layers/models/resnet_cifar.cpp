@@ -53,7 +53,7 @@ CifarBasicBlock::CifarBasicBlock(int64_t in_planes, int64_t planes, int64_t stri
 }
 
 Tensor CifarBasicBlock::forward(const Tensor& x) {
-  Tensor out = ops::relu(bn1_->forward(conv1_->forward(x)));
+  Tensor out = bn1_->forward_relu(conv1_->forward(x));
   out = bn2_->forward(conv2_->forward(out));
   Tensor shortcut = projection_ ? projection_->forward(x)
                     : pad_shortcut_ ? pad_shortcut(x, pad_channels_)
@@ -88,7 +88,7 @@ CifarResNet::CifarResNet(int64_t depth, int64_t num_classes, int64_t in_channels
 
 ModelOutput CifarResNet::forward_features(const Tensor& x) {
   ModelOutput out;
-  Tensor h = ops::relu(bn1_->forward(conv1_->forward(x)));
+  Tensor h = bn1_->forward_relu(conv1_->forward(x));
   for (auto& stage : stages_) {
     out.features.push_back(h);
     h = stage->forward(h);

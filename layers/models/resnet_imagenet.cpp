@@ -33,7 +33,7 @@ TorchvisionBasicBlock::TorchvisionBasicBlock(int64_t in_planes, int64_t planes, 
 }
 
 Tensor TorchvisionBasicBlock::forward(const Tensor& x) {
-  Tensor out = ops::relu(bn1_->forward(conv1_->forward(x)));
+  Tensor out = bn1_->forward_relu(conv1_->forward(x));
   out = bn2_->forward(conv2_->forward(out));
   return ops::relu(out + (downsample_ ? downsample_->forward(x) : x));
 }
@@ -64,7 +64,7 @@ ImageNetResNet::ImageNetResNet(int64_t depth, int64_t num_classes, int64_t in_ch
 
 ModelOutput ImageNetResNet::forward_features(const Tensor& x) {
   ModelOutput out;
-  Tensor h = maxpool_->forward(ops::relu(bn1_->forward(conv1_->forward(x))));
+  Tensor h = maxpool_->forward(bn1_->forward_relu(conv1_->forward(x)));
   for (auto& stage : stages_) {
     out.features.push_back(h);
     h = stage->forward(h);

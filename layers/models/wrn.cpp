@@ -48,8 +48,8 @@ WideBasicBlock::WideBasicBlock(int64_t in_planes, int64_t out_planes, int64_t st
 
 Tensor WideBasicBlock::forward(const Tensor& x) {
   // xternalz: when widths differ, the shortcut also reads the pre-activated input.
-  Tensor act = ops::relu(bn1_->forward(x));
-  Tensor out = ops::relu(bn2_->forward(conv1_->forward(act)));
+  Tensor act = bn1_->forward_relu(x);
+  Tensor out = bn2_->forward_relu(conv1_->forward(act));
   if (dropout_) out = dropout_->forward(out);
   out = conv2_->forward(out);
   return (shortcut_ ? shortcut_->forward(act) : x) + out;
@@ -90,7 +90,7 @@ ModelOutput WideResNet::forward_features(const Tensor& x) {
     h = stage->forward(h);
     out.features.push_back(h);
   }
-  h = ops::relu(bn1_->forward(h));
+  h = bn1_->forward_relu(h);
   out.embedding = ops::global_avg_pool2d(h);
   out.logits = fc_->forward(out.embedding);
   return out;

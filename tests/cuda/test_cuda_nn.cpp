@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/autograd.h"
 #include "core/cuda_info.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
@@ -136,10 +137,13 @@ TEST_CASE("CUDA conv2d with TF32 allowed stays within TF32 accuracy", "[cuda][nn
 
 namespace {
 
-// One training step of batch_norm2d on CPU and CUDA from the same running statistics: output,
-// gradients of x/weight/bias and the updated running statistics must agree.
-void check_bn_train(const Shape& shape, DType dtype, bool affine, bool running, double momentum, double eps) {
-  INFO("batch_norm2d train " << shape_str(shape) << " " << dtype_name(dtype) << " affine " << affine
+// One training step of batch_norm2d (or batch_norm2d_relu when fused) on CPU and CUDA from the
+// same running statistics: output, gradients of x/weight/bias and the updated running statistics
+// must agree.
+void check_bn_train(const Shape& shape, DType dtype, bool affine, bool running, double momentum, double eps,
+                    bool fused = false) {
+  INFO((fused ? "batch_norm2d_relu" : "batch_norm2d") << " train " << shape_str(shape) << " "
+                                                      << dtype_name(dtype) << " affine " << affine
                              << " running stats " << running << " momentum " << momentum << " eps " << eps);
   const int64_t C = shape[1];
   Tensor rm = running ? test::randn({C}, dtype, 20) : Tensor();
@@ -152,8 +156,9 @@ void check_bn_train(const Shape& shape, DType dtype, bool affine, bool running, 
   // The running statistics are captured per device: the closure sees which device it runs on.
   auto f = [&](const std::vector<Tensor>& v) {
     const bool gpu = v[0].device().is_cuda();
-    return ops::batch_norm2d(v[0], affine ? v[1] : Tensor(), affine ? v[2] : Tensor(), gpu ? rm_g : rm_c,
-                             gpu ? rv_g : rv_c, true, momentum, eps);
+    const auto bn = fused ? ops::batch_norm2d_relu : ops::batch_norm2d;
+    return bn(v[0], affine ? v[1] : Tensor(), affine ? v[2] : Tensor(), gpu ? rm_g : rm_c,
+              gpu ? rv_g : rv_c, true, momentum, eps);
   };
   const Tol tol = dtype == DType::f64 ? Tol{1e-11, 1e-10} : Tol{1e-4, 1e-4};
   check_parity(f, in, tol);
@@ -177,6 +182,21 @@ TEST_CASE("CUDA batch_norm2d in training matches the CPU, including running stat
     check_bn_train({3, 4, 5, 5}, dtype, true, true, 0.0, 1e-8);       // momentum 0: stats frozen
     check_bn_train({2, 128, 64, 64}, dtype, true, true, 0.1, 1e-5);   // many splits per channel
     check_bn_train({64, 3, 32, 32}, dtype, true, true, 0.1, 1e-5);    // few channels of 65536 values: most splits
+  }
+}
+
+TEST_CASE("CUDA batch_norm2d_relu (fused) matches the CPU in training and eval", "[cuda][nn][bn]") {
+  for (DType dtype : kFloatTypes) {
+    check_bn_train({8, 16, 10, 10}, dtype, true, true, 0.1, 1e-5, true);
+    check_bn_train({4, 5, 33, 17}, dtype, false, true, 0.1, 1e-5, true);
+    check_bn_train({2, 128, 64, 64}, dtype, true, true, 0.1, 1e-5, true);
+    // Eval without a graph takes the fused kernel: the same values as the CPU's.
+    Tensor x = test::randn({4, 6, 9, 9}, dtype, 35), w = test::randn({6}, dtype, 36), b = test::randn({6}, dtype, 37);
+    Tensor rm = test::randn({6}, dtype, 38), rv = ops::add(ops::abs(test::randn({6}, dtype, 39)), 0.5);
+    NoGradGuard no_grad;
+    Tensor cpu = ops::batch_norm2d_relu(x, w, b, rm, rv, false);
+    Tensor gpu = ops::batch_norm2d_relu(x.to(kGpu), w.to(kGpu), b.to(kGpu), rm.to(kGpu), rv.to(kGpu), false);
+    REQUIRE_CLOSE(test::from_gpu(gpu), cpu, dtype == DType::f64 ? 1e-12 : 1e-5, 1e-5);
   }
 }
 

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "core/autograd.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
 #include "core/ops/reduce.h"
@@ -119,4 +121,71 @@ TEST_CASE("batch_norm2d argument errors name the op and the shapes", "[ops][batc
                       Catch::Contains("batch_norm2d") && Catch::Contains("f64"));
   REQUIRE_THROWS_WITH(ops::batch_norm2d(Tensor::zeros({1, 3, 1, 1}), c3, c3, c3, c3, true),
                       Catch::Contains("batch_norm2d") && Catch::Contains("more than 1 value"));
+}
+
+// ---- batch_norm2d_relu: the fused form must give exactly what relu(batch_norm2d(...)) gives ----
+
+namespace {
+
+struct BnRun {
+  Tensor y, gx, gw, gb, rm, rv;
+};
+
+// One training (or eval) forward and backward of the fused or the two-op form on fresh copies.
+BnRun run_bn(bool fused, bool training, const Tensor& x0, const Tensor& w0, const Tensor& b0,
+             const Tensor& rm0, const Tensor& rv0, const Tensor& grad) {
+  BnRun r;
+  Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+  r.rm = rm0.clone();
+  r.rv = rv0.clone();
+  r.y = fused ? ops::batch_norm2d_relu(x, w, b, r.rm, r.rv, training)
+              : ops::relu(ops::batch_norm2d(x, w, b, r.rm, r.rv, training));
+  ops::sum(ops::mul(r.y, grad)).backward();
+  r.gx = x.grad();
+  r.gw = w.grad();
+  r.gb = b.grad();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("batch_norm2d_relu equals relu(batch_norm2d) bit for bit, forward, backward, running stats",
+          "[ops][batch_norm]") {
+  Generator gen(41);
+  for (bool training : {true, false}) {
+    INFO((training ? "training" : "eval"));
+    // 16 channels of 8x8 over a batch of 4: values both sides of zero after normalisation.
+    Tensor x = Tensor::randn({4, 16, 8, 8}, gen), w = Tensor::randn({16}, gen), b = Tensor::randn({16}, gen);
+    Tensor rm = Tensor::randn({16}, gen), rv = ops::add(ops::abs(Tensor::randn({16}, gen)), 0.5);
+    Tensor grad = Tensor::randn({4, 16, 8, 8}, gen);
+    const BnRun fused = run_bn(true, training, x, w, b, rm, rv, grad);
+    const BnRun plain = run_bn(false, training, x, w, b, rm, rv, grad);
+    REQUIRE_CLOSE(fused.y, plain.y, 0, 0);
+    REQUIRE_CLOSE(fused.gx, plain.gx, 0, 0);
+    REQUIRE_CLOSE(fused.gw, plain.gw, 0, 0);
+    REQUIRE_CLOSE(fused.gb, plain.gb, 0, 0);
+    REQUIRE_CLOSE(fused.rm, plain.rm, 0, 0);
+    REQUIRE_CLOSE(fused.rv, plain.rv, 0, 0);
+    // The ReLU really cut something: some outputs are zero, some gradients were masked.
+    const std::vector<float> y = fused.y.to_vector<float>();
+    REQUIRE(std::count(y.begin(), y.end(), 0.0f) > 100);
+  }
+  // Without a graph, eval takes the fused kernel too.
+  NoGradGuard no_grad;
+  Tensor x = Tensor::randn({2, 3, 4, 4}, gen), rm = Tensor::randn({3}, gen), rv = Tensor::ones({3});
+  REQUIRE_CLOSE(ops::batch_norm2d_relu(x, Tensor(), Tensor(), rm, rv, false),
+                ops::relu(ops::batch_norm2d(x, Tensor(), Tensor(), rm, rv, false)), 0, 0);
+}
+
+TEST_CASE("batch_norm2d_relu gradients pass the f64 gradient check", "[ops][batch_norm]") {
+  Tensor x = randn64({3, 4, 3, 2}, 42), w = randn64({4}, 43), b = randn64({4}, 44);
+  Tensor rm = Tensor::zeros({4}, DType::f64), rv = Tensor::ones({4}, DType::f64);
+  for (bool training : {true, false}) {
+    INFO((training ? "training" : "eval"));
+    test::gradcheck(
+        [&](const std::vector<Tensor>& in) {
+          return ops::batch_norm2d_relu(in[0], in[1], in[2], rm, rv, training, 0.1, 1e-5);
+        },
+        {x, w, b});
+  }
 }
