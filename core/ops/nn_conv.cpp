@@ -68,17 +68,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                      [x_saved = rw ? x.detach() : Tensor(), w_saved = rx ? weight.detach() : Tensor(),
                       x_shape = x.shape(), w_shape = weight.shape(), rx, rw, rb,
                       p](const Tensor& g) -> std::vector<Tensor> {
-                       Tensor gx, gw, gb;
-                       if (rx) {
-                         gx = Tensor::empty(x_shape, g.dtype(), g.device());
-                         COHORT_DISPATCH(g.device(), conv2d_backward_data, view_of(g), view_of(w_saved),
-                                         mutable_view_of(gx), p);
-                       }
-                       if (rw) {
-                         gw = Tensor::empty(w_shape, g.dtype(), g.device());
-                         COHORT_DISPATCH(g.device(), conv2d_backward_weight, view_of(g), view_of(x_saved),
-                                         mutable_view_of(gw), p);
-                       }
+                       Tensor gx = rx ? Tensor::empty(x_shape, g.dtype(), g.device()) : Tensor();
+                       Tensor gw = rw ? Tensor::empty(w_shape, g.dtype(), g.device()) : Tensor();
+                       Tensor gb;
+                       // One call for both: the CPU's oneDNN path then reorders g once.
+                       if (rx || rw)
+                         COHORT_DISPATCH(g.device(), conv2d_backward, view_of(g), view_of(x_saved),
+                                         view_of(w_saved), mutable_view_of(gx), mutable_view_of(gw), p);
                        if (rb) gb = sum(g, {0, 2, 3});
                        return {gx, gw, gb};
                      });

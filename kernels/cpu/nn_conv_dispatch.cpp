@@ -70,4 +70,17 @@ void conv2d_backward_weight(ConstView grad_y, ConstView x, View grad_w,
            [&] { conv_reference::backward_weight(grad_y, x, grad_w, p); });
 }
 
+void conv2d_backward(ConstView grad_y, ConstView x, ConstView w, View grad_x, View grad_w,
+                     const Conv2dParams& p) {
+  if (!(grad_x.defined() && grad_w.defined() && use_onednn(grad_y))) {
+    if (grad_x.defined()) conv2d_backward_data(grad_y, w, grad_x, p);
+    if (grad_w.defined()) conv2d_backward_weight(grad_y, x, grad_w, p);
+    return;
+  }
+  const conv_onednn::BackwardDone done = conv_onednn::backward(grad_y, x, w, grad_x, grad_w, p);
+  for (bool ok : {done.data, done.weight}) (ok ? onednn_calls : reference_calls).fetch_add(1, std::memory_order_relaxed);
+  if (!done.data) conv_reference::backward_data(grad_y, w, grad_x, p);
+  if (!done.weight) conv_reference::backward_weight(grad_y, x, grad_w, p);
+}
+
 }  // namespace cohort::cpu

@@ -27,6 +27,7 @@
 #include <dnnl.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -283,11 +284,14 @@ void report_failure(const Key& k, const char* what) {
 }
 
 // inputs[i] is the data of e.inputs[i]; the memories in e.args point into them (or their copies).
-void execute(Entry& e, ThreadState& ts, const std::array<const void*, 3>& inputs, void* output) {
+// first_input_ready: the blocked copy of inputs[0] is already in its workspace slot (put there by
+// the previous primitive, which wanted the same layout), so it is not reordered again.
+void execute(Entry& e, ThreadState& ts, const std::array<const void*, 3>& inputs, void* output,
+             bool first_input_ready = false) {
   for (size_t i = 0; i < e.inputs.size(); ++i) {
     Arg& a = e.inputs[i];
     a.bind(const_cast<void*>(inputs[i]), ts.workspace);  // oneDNN only reads inputs
-    if (a.reorder) a.reorder->execute(ts.stream, a.user, a.inner);
+    if (a.reorder && !(i == 0 && first_input_ready)) a.reorder->execute(ts.stream, a.user, a.inner);
   }
   e.output.bind(output, ts.workspace);
   const size_t scratch_bytes = e.scratchpad.get_desc().get_size();
@@ -297,9 +301,9 @@ void execute(Entry& e, ThreadState& ts, const std::array<const void*, 3>& inputs
   ts.stream.wait();
 }
 
-// Looks up (or creates) the primitive for `k` and runs it; false when oneDNN cannot.
-bool run(const Key& k, const std::array<const void*, 3>& inputs, void* output) {
-  ThreadState& ts = thread_state();
+// The cached primitive for `k`, created on first use (marked failed when oneDNN cannot create it).
+// The reference stays valid until the next lookup of another key, which may clear the cache.
+Entry& lookup(ThreadState& ts, const Key& k) {
   auto it = ts.entries.find(k);
   if (it == ts.entries.end()) {
     if (ts.entries.size() >= ThreadState::kMaxEntries) ts.entries.clear();
@@ -313,10 +317,17 @@ bool run(const Key& k, const std::array<const void*, 3>& inputs, void* output) {
     }
     it = ts.entries.emplace(k, std::move(created)).first;
   }
-  Entry& e = *it->second;
+  return *it->second;
+}
+
+// Runs the primitive for `k`; false when oneDNN cannot (then never tried again for `k`).
+bool run(const Key& k, const std::array<const void*, 3>& inputs, void* output,
+         bool first_input_ready = false) {
+  ThreadState& ts = thread_state();
+  Entry& e = lookup(ts, k);
   if (e.failed) return false;
   try {
-    execute(e, ts, inputs, output);
+    execute(e, ts, inputs, output, first_input_ready);
     return true;
   } catch (const dnnl::error& err) {
     report_failure(k, err.what());
@@ -325,6 +336,16 @@ bool run(const Key& k, const std::array<const void*, 3>& inputs, void* output) {
   }
   e.failed = true;
   return false;
+}
+
+std::atomic<int64_t> shared_reorders{0};
+
+// The layout backward-data wants grad_y in when it reorders it, else nothing.
+std::optional<memory::desc> reordered_first_input(const Key& k) {
+  ThreadState& ts = thread_state();
+  const Entry& e = lookup(ts, k);
+  if (e.failed || !e.inputs[0].reorder) return std::nullopt;
+  return e.inputs[0].inner.get_desc();
 }
 
 }  // namespace
@@ -346,5 +367,24 @@ bool backward_weight(ConstView grad_y, ConstView x, View grad_w, const Conv2dPar
   const Key k = make_key(Direction::backward_weight, x.shape(), grad_w.shape(), grad_y.shape(), p, false);
   return run(k, {grad_y.data<float>(), x.data<float>(), nullptr}, grad_w.data<float>());
 }
+
+// grad_y is the first input of both primitives and lives in the same workspace slot; when both
+// want the same blocked layout, backward-weight reads the copy backward-data made (the slot is
+// not resized in between: same size). That saves one of the six activation reorders per layer.
+BackwardDone backward(ConstView grad_y, ConstView x, ConstView w, View grad_x, View grad_w,
+                      const Conv2dParams& p) {
+  const Key kd = make_key(Direction::backward_data, grad_x.shape(), w.shape(), grad_y.shape(), p, false);
+  const Key kw = make_key(Direction::backward_weight, x.shape(), grad_w.shape(), grad_y.shape(), p, false);
+  BackwardDone done;
+  done.data = run(kd, {grad_y.data<float>(), w.data<float>(), nullptr}, grad_x.data<float>());
+  const std::optional<memory::desc> dy_layout = done.data ? reordered_first_input(kd) : std::nullopt;
+  const std::optional<memory::desc> wanted = reordered_first_input(kw);
+  const bool dy_ready = dy_layout && wanted && *dy_layout == *wanted;
+  done.weight = run(kw, {grad_y.data<float>(), x.data<float>(), nullptr}, grad_w.data<float>(), dy_ready);
+  if (dy_ready && done.weight) shared_reorders.fetch_add(1, std::memory_order_relaxed);
+  return done;
+}
+
+int64_t shared_grad_reorders() { return shared_reorders.load(std::memory_order_relaxed); }
 
 }  // namespace cohort::cpu::conv_onednn

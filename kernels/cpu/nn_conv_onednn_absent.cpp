@@ -9,5 +9,7 @@ bool available() { return false; }
 bool forward(ConstView, ConstView, ConstView, View, const Conv2dParams&) { return false; }
 bool backward_data(ConstView, ConstView, View, const Conv2dParams&) { return false; }
 bool backward_weight(ConstView, ConstView, View, const Conv2dParams&) { return false; }
+BackwardDone backward(ConstView, ConstView, ConstView, View, View, const Conv2dParams&) { return {}; }
+int64_t shared_grad_reorders() { return 0; }
 
 }  // namespace cohort::cpu::conv_onednn

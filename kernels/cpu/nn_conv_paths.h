@@ -30,6 +30,15 @@ bool available();
 bool forward(ConstView x, ConstView w, ConstView bias, View y, const Conv2dParams& p);
 bool backward_data(ConstView grad_y, ConstView w, View grad_x, const Conv2dParams& p);
 bool backward_weight(ConstView grad_y, ConstView x, View grad_w, const Conv2dParams& p);
+// backward_data then backward_weight, with grad_y reordered once when both primitives want it in
+// the same layout. Each flag is that direction's result, as above.
+struct BackwardDone {
+  bool data = false, weight = false;
+};
+BackwardDone backward(ConstView grad_y, ConstView x, ConstView w, View grad_x, View grad_w,
+                      const Conv2dParams& p);
+// How many times backward() let backward-weight reuse backward-data's copy of grad_y (tests).
+int64_t shared_grad_reorders();
 }  // namespace conv_onednn
 
 enum class CpuConvImpl { onednn, reference };

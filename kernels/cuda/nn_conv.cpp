@@ -354,4 +354,11 @@ void conv2d_backward_weight(ConstView grad_y, ConstView x, View grad_w,
       choice.workspace, s.zero(x.dtype()), prob.w.get(), grad_w.raw_data()));
 }
 
+// cuDNN takes grad_y as it is for both directions: nothing to share, so the two calls.
+void conv2d_backward(ConstView grad_y, ConstView x, ConstView w, View grad_x, View grad_w,
+                     const Conv2dParams& p) {
+  if (grad_x.defined()) conv2d_backward_data(grad_y, w, grad_x, p);
+  if (grad_w.defined()) conv2d_backward_weight(grad_y, x, grad_w, p);
+}
+
 }  // namespace cohort::cuda

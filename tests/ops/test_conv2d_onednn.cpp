@@ -103,9 +103,25 @@ void check_parity(const ConvLayerShape& s, uint64_t seed) {
   cpu::conv_reference::backward_weight(view_of(gy), view_of(x), mutable_view_of(gw_ref), s.p);
   REQUIRE(cpu::conv_onednn::backward_weight(view_of(gy), view_of(x), mutable_view_of(gw_dnn), s.p));
   CHECK_CLOSE(gw_dnn, gw_ref, f32_sum_atol(y_shape[0] * y_shape[2] * y_shape[3]), kRtol);
+
+  // Both directions in one call (grad_y reordered once when the layouts agree): the same bits.
+  Tensor gx_both = Tensor::empty(s.x), gw_both = Tensor::empty(s.w);
+  const auto done = cpu::conv_onednn::backward(view_of(gy), view_of(x), view_of(w),
+                                               mutable_view_of(gx_both), mutable_view_of(gw_both), s.p);
+  REQUIRE(done.data);
+  REQUIRE(done.weight);
+  CHECK_CLOSE(gx_both, gx_dnn, 0, 0);
+  CHECK_CLOSE(gw_both, gw_dnn, 0, 0);
 }
 
 }  // namespace
+
+TEST_CASE("oneDNN conv2d backward of both directions shares the reorder of grad_y", "[ops][conv][onednn]") {
+  // A ResNet 3x3 layer: both backward primitives want grad_y in the same blocked layout.
+  const int64_t before = cpu::conv_onednn::shared_grad_reorders();
+  check_parity({{8, 32, 16, 16}, {32, 32, 3, 3}, conv_params(1, 1, 1, 1)}, 400);
+  REQUIRE(cpu::conv_onednn::shared_grad_reorders() == before + 1);
+}
 
 TEST_CASE("oneDNN conv2d matches the reference on every ResNet layer shape", "[ops][conv][onednn]") {
   nn::ModelOptions projection;
