@@ -340,7 +340,7 @@ bool run(const Key& k, const std::array<const void*, 3>& inputs, void* output,
 
 std::atomic<int64_t> shared_reorders{0};
 
-// The layout backward-data wants grad_y in when it reorders it, else nothing.
+// The layout the primitive for `k` wants its first input in when it reorders it, else nothing.
 std::optional<memory::desc> reordered_first_input(const Key& k) {
   ThreadState& ts = thread_state();
   const Entry& e = lookup(ts, k);
