@@ -1,6 +1,7 @@
 #include "distill/strategy.h"
 
 #include "core/autograd.h"
+#include "core/host_memory.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/losses.h"
 #include "distill/strategy_common.h"
@@ -119,7 +120,11 @@ Network& Strategy::teacher() {
 Tensor Strategy::teacher_logits(const Tensor& images) {
   NoGradGuard no_grad;  // the teacher is fixed: eval mode, no graph
   teacher().model->eval();
-  return teacher().model->forward(images);
+  Tensor logits = teacher().model->forward(images);
+  // Its activations are all free now; on the CPU they would stay resident through the
+  // student's step (a WRN-28-10 teacher's: ~50 MB at batch 64, docs/benchmarks.md).
+  if (logits.device().is_cpu()) release_free_host_memory();
+  return logits;
 }
 
 }  // namespace cohort::distill

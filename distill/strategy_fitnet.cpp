@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/autograd.h"
+#include "core/host_memory.h"
 #include "core/init.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/losses.h"
@@ -124,7 +125,9 @@ FitnetStrategy::FitnetStrategy(const RunConfig& cfg, Roster roster)
 Tensor FitnetStrategy::teacher_hint(const Tensor& images) {
   NoGradGuard no_grad;  // the teacher is fixed: eval mode, no graph, one forward per step
   teacher().model->eval();
-  return teacher().model->forward_features(images).features[static_cast<size_t>(opts_.hint_index)];
+  Tensor hint = teacher().model->forward_features(images).features[static_cast<size_t>(opts_.hint_index)];
+  if (hint.device().is_cpu()) release_free_host_memory();  // as in Strategy::teacher_logits
+  return hint;
 }
 
 double FitnetStrategy::kd_weight() const {
