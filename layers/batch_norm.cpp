@@ -35,18 +35,16 @@ BatchNorm2d::BatchNorm2d(int64_t num_features, const BatchNorm2dOptions& options
   num_batches_tracked_ = register_buffer("num_batches_tracked", Tensor::zeros({}, DType::i64));
 }
 
-Tensor BatchNorm2d::forward(const Tensor& x) {
-  LayerTrace::record(this, x);
-  if (is_training()) increment_counter(num_batches_tracked_);
-  return ops::batch_norm2d(x, weight_, bias_, running_mean_, running_var_, is_training(),
-                           options_.momentum, options_.eps);
-}
+Tensor BatchNorm2d::forward(const Tensor& x) { return apply(x, false); }
 
-Tensor BatchNorm2d::forward_relu(const Tensor& x) {
+Tensor BatchNorm2d::forward_relu(const Tensor& x) { return apply(x, true); }
+
+Tensor BatchNorm2d::apply(const Tensor& x, bool relu) {
   LayerTrace::record(this, x);
   if (is_training()) increment_counter(num_batches_tracked_);
-  return ops::batch_norm2d_relu(x, weight_, bias_, running_mean_, running_var_, is_training(),
-                                options_.momentum, options_.eps);
+  const auto op = relu ? ops::batch_norm2d_relu : ops::batch_norm2d;
+  return op(x, weight_, bias_, running_mean_, running_var_, is_training(), options_.momentum,
+            options_.eps);
 }
 
 }  // namespace cohort::nn

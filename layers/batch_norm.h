@@ -29,6 +29,8 @@ class BatchNorm2d : public Layer {
   const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
 
  private:
+  Tensor apply(const Tensor& x, bool relu);  // forward and forward_relu
+
   BatchNorm2dOptions options_;
   Tensor weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
 };

@@ -1,7 +1,7 @@
 // batch_norm2d front-end (PyTorch semantics): training with batch statistics and running-stat
 // update, eval with running statistics; the backward of each form right below it. The same
-// front-end with a fused ReLU (batch_norm2d_relu): the kernels apply max(0, ·) to the output and,
-// in backward, the ReLU's mask (output > 0) to the incoming gradient.
+// front-end with a fused ReLU (batch_norm2d_relu): the kernels apply the ReLU to the output and,
+// in backward, its derivative (from the output) to the incoming gradient.
 #include "core/autograd.h"
 #include "core/backend.h"
 #include "core/kernel_views.h"
