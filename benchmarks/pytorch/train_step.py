@@ -5,7 +5,10 @@ median step time; images/s = batch / median. Peak memory: torch.cuda.max_memory_
 CUDA, the process's max RSS on the CPU (run one row per process).
 
 usage: python3 train_step.py [--row NAME|all] [--batch 64] [--device cpu|cuda] [--warmup 5]
-                             [--steps 50] [--compile] [--json PATH] [--list]
+                             [--steps 50] [--compile] [--channels-last] [--json PATH] [--list]
+--channels-last keeps the models' weights and the input in torch.channels_last (NHWC), where
+oneDNN runs the convolutions without converting every activation between NCHW and its own
+layout: the measurement behind the question which layout cohort's CPU tensors should keep.
 """
 import argparse
 import json
@@ -43,13 +46,14 @@ def sgd(model, lr):
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
 
 
-def make_step(row, device, compile_models):
+def make_step(row, device, compile_models, memory_format):
     strategy, students, teacher_name = ROWS[row]
-    nets = [make_model(m, CLASSES).to(device).train() for m in students]
+    nets = [make_model(m, CLASSES).to(device, memory_format=memory_format).train() for m in students]
     if compile_models:
         nets = [torch.compile(n) for n in nets]
     opts = [sgd(n, 0.001 if strategy == "fsp" else 0.1) for n in nets]
-    teacher = make_model(teacher_name, CLASSES).to(device).eval() if teacher_name else None
+    teacher = (make_model(teacher_name, CLASSES).to(device, memory_format=memory_format).eval()
+               if teacher_name else None)
 
     def independent(x, y):
         for net, opt in zip(nets, opts):
@@ -93,8 +97,9 @@ def make_step(row, device, compile_models):
 
 def run_row(row, args, device):
     torch.manual_seed(0)
-    step = make_step(row, device, args.compile)
-    x = torch.randn(args.batch, 3, 32, 32, device=device)
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+    step = make_step(row, device, args.compile, memory_format)
+    x = torch.randn(args.batch, 3, 32, 32, device=device).contiguous(memory_format=memory_format)
     y = (torch.arange(args.batch, device=device) * 37) % CLASSES
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(args.warmup):
@@ -107,6 +112,7 @@ def run_row(row, args, device):
     peak = (torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
     return {"framework": "pytorch-compile" if args.compile else "pytorch", "torch": torch.__version__,
+            "memory_format": "channels_last" if args.channels_last else "contiguous",
             "row": row, "batch": args.batch, "device": str(device), "steps": args.steps,
             "median_ms": median, "min_ms": min(times), "max_ms": max(times),
             "images_per_s": 1000.0 * args.batch / median, "peak_mb": peak,
@@ -122,6 +128,7 @@ def main():
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave)")
     p.add_argument("--compile", action="store_true", help="torch.compile each network (torch >= 2)")
+    p.add_argument("--channels-last", action="store_true", help="NHWC weights and input (torch.channels_last)")
     p.add_argument("--json")
     p.add_argument("--list", action="store_true")
     args = p.parse_args()
