@@ -142,6 +142,46 @@ Tensor transpose2d(const Tensor& t) {
   return out;
 }
 
+namespace {
+
+// [B, R, C] -> [B, C, R] matrix by matrix, reshaped to `out_shape`; the layout conversions.
+Tensor batched_transpose(const Tensor& x, int64_t rows, int64_t cols, const Shape& out_shape) {
+  Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
+  const int64_t batch = x.size(0);
+  COHORT_DISPATCH(x.device(), transpose2d, view_of(x).reshape(Dims{batch, rows, cols}),
+                  mutable_view_of(out).reshape(Dims{batch, cols, rows}));
+  return out;
+}
+
+void check_activation(const char* op, const Tensor& x) {
+  check_defined(op, x, "input");
+  check_dim(op, x, 4, "input");
+}
+
+}  // namespace
+
+Tensor to_channels_last(const Tensor& x) {
+  check_activation("to_channels_last", x);
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  Tensor out = batched_transpose(x, C, H * W, {N, H, W, C});
+  if (autograd::needs_grad({&x}))
+    autograd::record(out, "to_channels_last", {x}, [](const Tensor& g) -> std::vector<Tensor> {
+      return {to_channels_first(g)};
+    });
+  return out;
+}
+
+Tensor to_channels_first(const Tensor& x) {
+  check_activation("to_channels_first", x);
+  const int64_t N = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+  Tensor out = batched_transpose(x, H * W, C, {N, C, H, W});
+  if (autograd::needs_grad({&x}))
+    autograd::record(out, "to_channels_first", {x}, [](const Tensor& g) -> std::vector<Tensor> {
+      return {to_channels_last(g)};
+    });
+  return out;
+}
+
 Tensor stack(const std::vector<Tensor>& tensors) {
   COHORT_CHECK(!tensors.empty(), "stack: no tensors given");
   const Tensor& first = tensors.front();

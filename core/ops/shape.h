@@ -17,6 +17,10 @@ Tensor clone(const Tensor& t);
 Tensor expand(const Tensor& t, const Shape& shape);
 // Copy of a 2-D tensor's transpose.
 Tensor transpose2d(const Tensor& t);
+// Copies between the two activation layouts: [N,C,H,W] -> [N,H,W,C] (channels last, NHWC) and
+// back. Each one's backward is the other.
+Tensor to_channels_last(const Tensor& x);
+Tensor to_channels_first(const Tensor& x);
 // Stacks equally-shaped tensors along a new dim 0.
 Tensor stack(const std::vector<Tensor>& tensors);
 

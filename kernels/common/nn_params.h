@@ -10,6 +10,10 @@ struct Conv2dParams {
   int64_t pad_h = 0, pad_w = 0;
   int64_t dilation_h = 1, dilation_w = 1;
   int64_t groups = 1;
+  // The activations' layout: false = NCHW (x [N,C,H,W], y [N,K,P,Q]); true = NHWC, channels
+  // last (x [N,H,W,C], y [N,P,Q,K]), where oneDNN convolves without converting activations to
+  // and from its own layout. The weight is [K, C/groups, R, S] in both. CPU only.
+  bool channels_last = false;
 };
 
 struct Pool2dParams {

@@ -2,6 +2,7 @@
 #include "kernels/linalg.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 
 namespace cohort::cpu {
 
@@ -51,13 +52,30 @@ void gemm(ConstView a, bool trans_a, ConstView b, bool trans_b, View c, double a
   });
 }
 
+namespace {
+
+// out[b] = in[b]ᵀ for [rows, cols] matrices. Tiles of 16x16 keep both the reads and the strided
+// writes within a few cache lines.
+template <typename T>
+void transpose_batched(const T* in, T* out, int64_t batch, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 16;
+#pragma omp parallel for collapse(2) schedule(static) if (batch * rows * cols > (1 << 16))
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i0 = 0; i0 < rows; i0 += kTile)
+      for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+        const T* src = in + b * rows * cols;
+        T* dst = out + b * rows * cols;
+        for (int64_t i = i0; i < std::min(i0 + kTile, rows); ++i)
+          for (int64_t j = j0; j < std::min(j0 + kTile, cols); ++j) dst[j * rows + i] = src[i * cols + j];
+      }
+}
+
+}  // namespace
+
 void transpose2d(ConstView in, View out) {
+  const int64_t batch = in.dim() == 3 ? in.size(0) : 1;
   COHORT_DISPATCH_ALL(in.dtype(), "transpose2d", [&] {
-    const int64_t r = in.size(0), c = in.size(1);
-    const scalar_t* pi = in.data<scalar_t>();
-    scalar_t* po = out.data<scalar_t>();
-    for (int64_t i = 0; i < r; ++i)
-      for (int64_t j = 0; j < c; ++j) po[j * r + i] = pi[i * c + j];
+    transpose_batched(in.data<scalar_t>(), out.data<scalar_t>(), batch, in.size(-2), in.size(-1));
   });
 }
 

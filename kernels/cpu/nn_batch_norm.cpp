@@ -14,10 +14,12 @@
 // Bytes per call: train reads x twice and writes y; backward reads x and dy twice, writes dx
 // (and reads y twice more with the fused ReLU, instead of a separate ReLU backward pass).
 // Threads: OpenMP over channels (each channel's work is independent).
+// Channels-last (NHWC) activations go to nn_batch_norm_nhwc.cpp, which walks them by rows.
 #include <Eigen/Core>
 #include <cmath>
 
 #include "kernels/common/elementwise_math.h"
+#include "kernels/cpu/nn_batch_norm_nhwc.h"
 #include "kernels/nn.h"
 
 namespace cohort::cpu {
@@ -148,8 +150,11 @@ void backward(const T* dy, const T* x, const T* relu_y, const T* weight, const T
 
 void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
                               View running_mean, View running_var, double momentum,
-                              double eps, bool fuse_relu, View y, View save_mean,
-                              View save_invstd) {
+                              double eps, bool fuse_relu, bool channels_last, View y,
+                              View save_mean, View save_invstd) {
+  if (channels_last)
+    return batch_norm_nhwc::forward_train(x, weight, bias, running_mean, running_var, momentum, eps,
+                                          fuse_relu, y, save_mean, save_invstd);
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     forward_train(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
@@ -161,7 +166,9 @@ void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
 
 void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
                              ConstView running_mean, ConstView running_var, double eps,
-                             bool fuse_relu, View y) {
+                             bool fuse_relu, bool channels_last, View y) {
+  if (channels_last)
+    return batch_norm_nhwc::forward_eval(x, weight, bias, running_mean, running_var, eps, fuse_relu, y);
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d", [&] {
     forward_eval(x.data<scalar_t>(), data_or_null<scalar_t>(weight), data_or_null<scalar_t>(bias),
@@ -172,7 +179,10 @@ void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
 
 void batch_norm_backward(ConstView grad_y, ConstView x, ConstView weight,
                          ConstView save_mean, ConstView save_invstd, ConstView relu_y,
-                         View grad_x, View grad_weight, View grad_bias) {
+                         bool channels_last, View grad_x, View grad_weight, View grad_bias) {
+  if (channels_last)
+    return batch_norm_nhwc::backward(grad_y, x, weight, save_mean, save_invstd, relu_y, grad_x,
+                                     grad_weight, grad_bias);
   const BnGeom g(x);
   COHORT_DISPATCH_FLOATING(x.dtype(), "batch_norm2d_backward", [&] {
     backward(grad_y.data<scalar_t>(), x.data<scalar_t>(), data_or_null<scalar_t>(relu_y),

@@ -1,6 +1,8 @@
 // cpu::conv2d_*: picks oneDNN or the im2col reference for each call (kernels/cpu/nn_conv_paths.h).
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "core/error.h"
@@ -25,6 +27,63 @@ void run_conv(ConstView dtype_from, OneDnn&& onednn, Reference&& reference) {
   }
   reference();
   reference_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The reference path is written for NCHW. With channels_last it runs on NCHW copies of the
+// NHWC activations (a fallback for f64, COHORT_CPU_CONV=reference and shapes oneDNN refuses;
+// the copies cost two passes over each activation, nothing next to im2col).
+class NchwCopy {
+ public:
+  // A buffer for the NCHW form of the NHWC view `nhwc`, filled from it when fill is true.
+  NchwCopy(ConstView nhwc, bool fill)
+      : n_(nhwc.size(0)), h_(nhwc.size(1)), w_(nhwc.size(2)), c_(nhwc.size(3)),
+        esize_(dtype_size(nhwc.dtype())), dtype_(nhwc.dtype()),
+        data_(std::make_unique<std::byte[]>(static_cast<size_t>(nhwc.numel()) * esize_)) {
+    if (fill) permute(static_cast<const std::byte*>(nhwc.raw_data()), data_.get(), /*to_nchw=*/true);
+  }
+  View view() const { return View(data_.get(), dtype_, Device::cpu(), Dims{n_, c_, h_, w_}); }
+  void copy_to(View nhwc) const { permute(data_.get(), static_cast<std::byte*>(nhwc.raw_data()), false); }
+
+ private:
+  void permute(const std::byte* src, std::byte* dst, bool to_nchw) const {
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t n = 0; n < n_; ++n)
+      for (int64_t c = 0; c < c_; ++c)
+        for (int64_t i = 0; i < h_ * w_; ++i) {
+          const int64_t nchw = (n * c_ + c) * h_ * w_ + i, nhwc = (n * h_ * w_ + i) * c_ + c;
+          const int64_t from = to_nchw ? nhwc : nchw, to = to_nchw ? nchw : nhwc;
+          std::memcpy(dst + to * esize_, src + from * esize_, esize_);
+        }
+  }
+  int64_t n_, h_, w_, c_;
+  size_t esize_;
+  DType dtype_;
+  std::unique_ptr<std::byte[]> data_;
+};
+
+Conv2dParams nchw_params(Conv2dParams p) {
+  p.channels_last = false;
+  return p;
+}
+
+void reference_forward(ConstView x, ConstView w, ConstView bias, View y, const Conv2dParams& p) {
+  if (!p.channels_last) return conv_reference::forward(x, w, bias, y, p);
+  const NchwCopy x_nchw(x, true), y_nchw(y, false);
+  conv_reference::forward(x_nchw.view(), w, bias, y_nchw.view(), nchw_params(p));
+  y_nchw.copy_to(y);
+}
+
+void reference_backward_data(ConstView grad_y, ConstView w, View grad_x, const Conv2dParams& p) {
+  if (!p.channels_last) return conv_reference::backward_data(grad_y, w, grad_x, p);
+  const NchwCopy gy_nchw(grad_y, true), gx_nchw(grad_x, false);
+  conv_reference::backward_data(gy_nchw.view(), w, gx_nchw.view(), nchw_params(p));
+  gx_nchw.copy_to(grad_x);
+}
+
+void reference_backward_weight(ConstView grad_y, ConstView x, View grad_w, const Conv2dParams& p) {
+  if (!p.channels_last) return conv_reference::backward_weight(grad_y, x, grad_w, p);
+  const NchwCopy gy_nchw(grad_y, true), x_nchw(x, true);
+  conv_reference::backward_weight(gy_nchw.view(), x_nchw.view(), grad_w, nchw_params(p));
 }
 
 }  // namespace
@@ -55,19 +114,19 @@ CpuConvCalls cpu_conv_calls() {
 void conv2d_forward(ConstView x, ConstView w, ConstView bias, View y,
                     const Conv2dParams& p) {
   run_conv(x, [&] { return conv_onednn::forward(x, w, bias, y, p); },
-           [&] { conv_reference::forward(x, w, bias, y, p); });
+           [&] { reference_forward(x, w, bias, y, p); });
 }
 
 void conv2d_backward_data(ConstView grad_y, ConstView w, View grad_x,
                           const Conv2dParams& p) {
   run_conv(grad_y, [&] { return conv_onednn::backward_data(grad_y, w, grad_x, p); },
-           [&] { conv_reference::backward_data(grad_y, w, grad_x, p); });
+           [&] { reference_backward_data(grad_y, w, grad_x, p); });
 }
 
 void conv2d_backward_weight(ConstView grad_y, ConstView x, View grad_w,
                             const Conv2dParams& p) {
   run_conv(grad_y, [&] { return conv_onednn::backward_weight(grad_y, x, grad_w, p); },
-           [&] { conv_reference::backward_weight(grad_y, x, grad_w, p); });
+           [&] { reference_backward_weight(grad_y, x, grad_w, p); });
 }
 
 void conv2d_backward(ConstView grad_y, ConstView x, ConstView w, View grad_x, View grad_w,
@@ -79,8 +138,8 @@ void conv2d_backward(ConstView grad_y, ConstView x, ConstView w, View grad_x, Vi
   }
   const conv_onednn::BackwardDone done = conv_onednn::backward(grad_y, x, w, grad_x, grad_w, p);
   for (bool ok : {done.data, done.weight}) (ok ? onednn_calls : reference_calls).fetch_add(1, std::memory_order_relaxed);
-  if (!done.data) conv_reference::backward_data(grad_y, w, grad_x, p);
-  if (!done.weight) conv_reference::backward_weight(grad_y, x, grad_w, p);
+  if (!done.data) reference_backward_data(grad_y, w, grad_x, p);
+  if (!done.weight) reference_backward_weight(grad_y, x, grad_w, p);
 }
 
 }  // namespace cohort::cpu

@@ -1,6 +1,6 @@
 // CPU conv2d through oneDNN 2.x primitives, f32 (the default path; kernels/cpu/nn_conv_paths.h).
 //
-// Layout: cohort's tensors stay plain NCHW / [K, C/G, R, S]. For a 3x3 (or any non-pointwise)
+// Layout, NCHW (the default): cohort's tensors stay plain NCHW / [K, C/G, R, S]. For a 3x3 (or any non-pointwise)
 // convolution the primitive is created with format_tag::any, so oneDNN picks its blocked layouts
 // (nChw16c on AVX-512) and its direct JIT kernels; the arguments are reordered into those layouts
 // and the result back on every call. Measured during development (batch 64, one thread, the
@@ -8,8 +8,12 @@
 // as im2col + GEMM, the blocked kernels plus reorders were 3-10x faster on ResNet's 3x3 and
 // MobileNet's depthwise layers. For pointwise (1x1, stride 1, no padding) convolutions the
 // plain layouts measured as fast or faster, because there the reorders cost as much as the GEMM
-// itself; those keep NCHW and need no reorder. Keeping blocked activations
-// between layers would save the reorders too, but needs a layout notion in cohort's tensors.
+// itself; those keep NCHW and need no reorder.
+// Layout, channels last (Conv2dParams::channels_last): the activations are NHWC and are handed
+// to oneDNN as they are, with only the weights in `any` (so reordered, as always). oneDNN 2.6
+// runs NHWC convolutions with the same AVX-512 kernel families as blocked ones (brgconv forward,
+// jit backward), so no activation is converted at all: PyTorch's ResNet-32 step is 1.2-1.3x
+// faster in channels_last than in NCHW on the same oneDNN (docs/benchmarks.md).
 //
 // Caching: one primitive per (direction, shapes, stride, padding, dilation, groups, bias),
 // created on first use and kept per thread (an entry's argument memories and the buffers are
@@ -60,17 +64,19 @@ const char* direction_name(Direction d) {
 }
 
 // Everything a primitive depends on.
+// x and y are the logical [N, C, H, W] dims in either layout.
 struct Key {
   Direction direction;
   std::array<int64_t, 4> x, w, y;
   int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
   bool bias;
+  bool channels_last;
   bool operator==(const Key&) const = default;
 };
 
 struct KeyHash {
   size_t operator()(const Key& k) const {
-    size_t h = static_cast<size_t>(k.direction) * 2 + (k.bias ? 1 : 0);
+    size_t h = static_cast<size_t>(k.direction) * 4 + (k.bias ? 1 : 0) + (k.channels_last ? 2 : 0);
     auto mix = [&h](int64_t v) { h ^= std::hash<int64_t>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
     for (const auto* dims : {&k.x, &k.w, &k.y})
       for (int64_t v : *dims) mix(v);
@@ -80,19 +86,24 @@ struct KeyHash {
 };
 
 std::array<int64_t, 4> dims4(const Dims& s) { return {s[0], s[1], s[2], s[3]}; }
+// The logical [N, C, H, W] dims of an activation view in the layout p names.
+std::array<int64_t, 4> activation_dims(const Dims& s, const Conv2dParams& p) {
+  return p.channels_last ? std::array<int64_t, 4>{s[0], s[3], s[1], s[2]} : dims4(s);
+}
 
 Key make_key(Direction d, const Dims& x, const Dims& w, const Dims& y, const Conv2dParams& p,
              bool bias) {
-  return {d, dims4(x), dims4(w), dims4(y), p.stride_h, p.stride_w, p.pad_h, p.pad_w,
-          p.dilation_h, p.dilation_w, p.groups, bias};
+  return {d, activation_dims(x, p), dims4(w), activation_dims(y, p), p.stride_h, p.stride_w, p.pad_h,
+          p.pad_w, p.dilation_h, p.dilation_w, p.groups, bias, p.channels_last};
 }
 
 std::string describe(const Key& k) {
   return fmt::format("{} of x [{}], w [{}], y [{}], stride ({}, {}), padding ({}, {}), dilation ({}, {}), "
-                     "groups {}{}",
+                     "groups {}{}{}",
                      direction_name(k.direction), fmt::join(k.x, ", "), fmt::join(k.w, ", "),
                      fmt::join(k.y, ", "), k.stride_h, k.stride_w, k.pad_h, k.pad_w, k.dilation_h,
-                     k.dilation_w, k.groups, k.bias ? ", with bias" : "");
+                     k.dilation_w, k.groups, k.bias ? ", with bias" : "",
+                     k.channels_last ? ", channels last (x and y given as NHWC)" : "");
 }
 
 // Per-thread buffers, one slot per kind of argument: the two activation-sized arguments, the
@@ -173,14 +184,15 @@ struct Entry {
 struct ConvDescs {
   memory::desc x, w, y, bias;
   memory::dims strides, dilates, padding;
-  bool pointwise;
+  bool pointwise, channels_last;
 };
 
 ConvDescs plain_descs(const Key& k) {
   ConvDescs d;
   const auto f32 = memory::data_type::f32;
-  d.x = memory::desc({k.x[0], k.x[1], k.x[2], k.x[3]}, f32, Tag::nchw);
-  d.y = memory::desc({k.y[0], k.y[1], k.y[2], k.y[3]}, f32, Tag::nchw);
+  const Tag activations = k.channels_last ? Tag::nhwc : Tag::nchw;  // dims are [N, C, H, W] in both
+  d.x = memory::desc({k.x[0], k.x[1], k.x[2], k.x[3]}, f32, activations);
+  d.y = memory::desc({k.y[0], k.y[1], k.y[2], k.y[3]}, f32, activations);
   if (k.groups > 1)  // oneDNN's grouped weights [G, K/G, C/G, R, S]: the same bytes as cohort's [K, C/G, R, S]
     d.w = memory::desc({k.groups, k.w[0] / k.groups, k.w[1], k.w[2], k.w[3]}, f32, Tag::goihw);
   else
@@ -191,12 +203,19 @@ ConvDescs plain_descs(const Key& k) {
   d.padding = {k.pad_h, k.pad_w};
   d.pointwise = k.w[2] == 1 && k.w[3] == 1 && k.stride_h == 1 && k.stride_w == 1 && k.pad_h == 0 &&
                 k.pad_w == 0;
+  d.channels_last = k.channels_last;
   return d;
 }
 
-// The descriptors the primitive is created with: plain for pointwise convolutions, else `any`.
+memory::desc any_layout(const memory::desc& plain) { return {plain.dims(), plain.data_type(), Tag::any}; }
+
+// The descriptors the primitive is created with: plain for pointwise NCHW convolutions, else
+// `any`; with channels last the activations as they are and the weights `any`.
 memory::desc chosen(const ConvDescs& d, const memory::desc& plain) {
-  return d.pointwise ? plain : memory::desc(plain.dims(), plain.data_type(), Tag::any);
+  return d.pointwise && !d.channels_last ? plain : any_layout(plain);
+}
+memory::desc chosen_activation(const ConvDescs& d, const memory::desc& plain) {
+  return d.channels_last ? plain : chosen(d, plain);
 }
 
 dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool bias,
@@ -204,18 +223,18 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool bi
   using F = dnnl::convolution_forward;
   const auto prop = dnnl::prop_kind::forward_training;
   const auto algo = dnnl::algorithm::convolution_direct;
-  const F::desc desc = bias ? F::desc(prop, algo, chosen(d, d.x), chosen(d, d.w), d.bias, chosen(d, d.y),
-                                      d.strides, d.dilates, d.padding, d.padding)
-                            : F::desc(prop, algo, chosen(d, d.x), chosen(d, d.w), chosen(d, d.y),
-                                      d.strides, d.dilates, d.padding, d.padding);
+  const memory::desc x = chosen_activation(d, d.x), w = chosen(d, d.w), y = chosen_activation(d, d.y);
+  const F::desc desc = bias ? F::desc(prop, algo, x, w, d.bias, y, d.strides, d.dilates, d.padding, d.padding)
+                            : F::desc(prop, algo, x, w, y, d.strides, d.dilates, d.padding, d.padding);
   return F::primitive_desc(desc, attr, cpu_engine());
 }
 
 // Backward-data and backward-weights take the same descriptor and a forward hint.
 template <typename Backward>
 typename Backward::primitive_desc backward_pd(const ConvDescs& d, const dnnl::primitive_attr& attr) {
-  const typename Backward::desc desc(dnnl::algorithm::convolution_direct, chosen(d, d.x), chosen(d, d.w),
-                                     chosen(d, d.y), d.strides, d.dilates, d.padding, d.padding);
+  const typename Backward::desc desc(dnnl::algorithm::convolution_direct, chosen_activation(d, d.x),
+                                     chosen(d, d.w), chosen_activation(d, d.y), d.strides, d.dilates,
+                                     d.padding, d.padding);
   return typename Backward::primitive_desc(desc, attr, cpu_engine(), forward_pd(d, false, attr));
 }
 

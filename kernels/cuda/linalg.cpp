@@ -88,8 +88,8 @@ void gemm(ConstView a, bool trans_a, ConstView b, bool trans_b, View c, double a
 void transpose2d(ConstView in, View out) {
   OpScope scope(out);
   COHORT_DISPATCH_ALL(in.dtype(), "transpose2d", [&] {
-    kern::transpose2d(in.data<scalar_t>(), out.data<scalar_t>(), in.size(0), in.size(1),
-                      scope.stream());
+    kern::transpose2d(in.data<scalar_t>(), out.data<scalar_t>(), in.dim() == 3 ? in.size(0) : 1,
+                      in.size(-2), in.size(-1), scope.stream());
   });
 }
 

@@ -50,10 +50,18 @@ void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, s
 
 // ---- batch norm ------------------------------------------------------------------------------
 
+namespace {
+// The front-end never sends NHWC activations to the GPU (ops::batch_norm2d checks the device).
+void reject_channels_last(bool channels_last) {
+  COHORT_CHECK(!channels_last, "batch_norm2d: channels_last (NHWC) is supported on the CPU only");
+}
+}  // namespace
+
 void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
                               View running_mean, View running_var, double momentum,
-                              double eps, bool fuse_relu, View y, View save_mean,
-                              View save_invstd) {
+                              double eps, bool fuse_relu, bool channels_last, View y,
+                              View save_mean, View save_invstd) {
+  reject_channels_last(channels_last);
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   const int sms = multiprocessor_count(scope.device());
@@ -69,7 +77,8 @@ void batch_norm_forward_train(ConstView x, ConstView weight, ConstView bias,
 
 void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
                              ConstView running_mean, ConstView running_var, double eps,
-                             bool fuse_relu, View y) {
+                             bool fuse_relu, bool channels_last, View y) {
+  reject_channels_last(channels_last);
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   void* ws = workspace(2 * static_cast<size_t>(g.C) * dtype_size(x.dtype()), scope.device());
@@ -83,7 +92,8 @@ void batch_norm_forward_eval(ConstView x, ConstView weight, ConstView bias,
 
 void batch_norm_backward(ConstView grad_y, ConstView x, ConstView weight,
                          ConstView save_mean, ConstView save_invstd, ConstView relu_y,
-                         View grad_x, View grad_weight, View grad_bias) {
+                         bool channels_last, View grad_x, View grad_weight, View grad_bias) {
+  reject_channels_last(channels_last);
   OpScope scope(x);
   const kern::BnGeom g = bn_geom(x);
   const int sms = multiprocessor_count(scope.device());
