@@ -3,6 +3,7 @@
 #include "core/autograd.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
+#include "layers/activation_layout.h"
 #include "layers/layer_trace.h"
 
 namespace cohort::nn {
@@ -44,7 +45,7 @@ Tensor BatchNorm2d::apply(const Tensor& x, bool relu) {
   if (is_training()) increment_counter(num_batches_tracked_);
   const auto op = relu ? ops::batch_norm2d_relu : ops::batch_norm2d;
   return op(x, weight_, bias_, running_mean_, running_var_, is_training(), options_.momentum,
-            options_.eps, /*channels_last=*/false);
+            options_.eps, channels_last_active());
 }
 
 }  // namespace cohort::nn

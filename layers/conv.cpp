@@ -4,6 +4,7 @@
 
 #include "core/init.h"
 #include "core/ops/nn.h"
+#include "layers/activation_layout.h"
 #include "layers/flops.h"
 #include "layers/layer_trace.h"
 
@@ -39,6 +40,7 @@ Tensor Conv2d::forward(const Tensor& x) {
   p.pad_h = p.pad_w = options_.padding;
   p.dilation_h = p.dilation_w = options_.dilation;
   p.groups = options_.groups;
+  p.channels_last = channels_last_active();
   Tensor y = ops::conv2d(x, weight_, bias_, p);
   // Multiply-adds: every output element sums (in/groups)·k·k products.
   FlopCounter::add_macs(y.numel() * weight_.size(1) * weight_.size(2) * weight_.size(3));

@@ -15,7 +15,9 @@ class Layer;
 
 struct TracedCall {
   Layer* layer = nullptr;
-  Tensor input;  // detached; shares storage with the traced forward's input
+  // Detached; shares storage with the traced forward's input, except in a channels-last forward
+  // (layers/activation_layout.h), where 4-D inputs are recorded as NCHW copies.
+  Tensor input;
 };
 
 class LayerTrace {

@@ -15,6 +15,9 @@ namespace cohort::ops {
 // params.channels_last x [N,H,W,C] -> [N,P,Q,K] (CPU only).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               const Conv2dParams& params = {});
+// Whether CPU f32 convolutions run on oneDNN (the build and COHORT_CPU_CONV): where
+// channels-last activations pay (layers/activation_layout.h).
+bool cpu_conv_uses_onednn();
 
 // Batch norm over N,H,W per channel, PyTorch semantics. In training, running_mean/var (if
 // defined) are updated in place with `momentum`; in eval they normalise. weight/bias may be

@@ -5,6 +5,7 @@
 #include "core/ops/check.h"
 #include "core/ops/nn.h"
 #include "core/ops/reduce.h"
+#include "kernels/cpu/nn_conv_paths.h"
 #include "kernels/nn.h"
 
 namespace cohort::ops {
@@ -98,5 +99,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   }
   return y;
 }
+
+bool cpu_conv_uses_onednn() { return cpu::cpu_conv_impl() == cpu::CpuConvImpl::onednn; }
 
 }  // namespace cohort::ops

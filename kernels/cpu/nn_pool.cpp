@@ -26,7 +26,37 @@ struct PoolGeom {
   PoolGeom(ConstView x, ConstView y, const Pool2dParams& p)
       : planes(x.size(0) * x.size(1)), H(x.size(2)), W(x.size(3)), P(y.size(2)), Q(y.size(3)),
         kh(p.kernel_h), kw(p.kernel_w), sh(p.stride_h), sw(p.stride_w), ph(p.pad_h), pw(p.pad_w) {}
+  // 1x1 windows without padding: an average pool that only subsamples (x[:, :, ::sh, ::sw], the
+  // ResNets' option-A shortcut), where each output is one input element.
+  bool single_element_windows() const { return kh == 1 && kw == 1 && ph == 0 && pw == 0; }
 };
+
+// The average pool of single_element_windows(): a strided copy, and in backward a zero fill plus a
+// strided copy back (no divisions, no per-window loops; the rows copy contiguously when sw = 1).
+template <typename T>
+void subsample_forward(const T* x, T* y, const PoolGeom& g) {
+#pragma omp parallel for schedule(static)
+  for (int64_t pl = 0; pl < g.planes; ++pl)
+    for (int64_t p = 0; p < g.P; ++p) {
+      const T* row = x + (pl * g.H + p * g.sh) * g.W;
+      T* out = y + (pl * g.P + p) * g.Q;
+      for (int64_t q = 0; q < g.Q; ++q) out[q] = row[q * g.sw];
+    }
+}
+
+template <typename T>
+void subsample_backward(const T* dy, T* dx, const PoolGeom& g) {
+#pragma omp parallel for schedule(static)
+  for (int64_t pl = 0; pl < g.planes; ++pl) {
+    T* plane = dx + pl * g.H * g.W;
+    std::fill(plane, plane + g.H * g.W, T(0));
+    for (int64_t p = 0; p < g.P; ++p) {
+      T* row = plane + p * g.sh * g.W;
+      const T* in = dy + (pl * g.P + p) * g.Q;
+      for (int64_t q = 0; q < g.Q; ++q) row[q * g.sw] = in[q];
+    }
+  }
+}
 
 template <typename T>
 void max_forward(const T* x, T* y, int64_t* idx, const PoolGeom& g) {
@@ -78,6 +108,7 @@ int64_t avg_divisor(const PoolGeom& g, int64_t p, int64_t q, bool count_include_
 
 template <typename T>
 void avg_forward(const T* x, T* y, const PoolGeom& g, bool include_pad) {
+  if (g.single_element_windows()) return subsample_forward(x, y, g);
 #pragma omp parallel for schedule(static)
   for (int64_t pl = 0; pl < g.planes; ++pl) {
     const T* xp = x + pl * g.H * g.W;
@@ -100,6 +131,7 @@ void avg_forward(const T* x, T* y, const PoolGeom& g, bool include_pad) {
 
 template <typename T>
 void avg_backward(const T* dy, T* dx, const PoolGeom& g, bool include_pad) {
+  if (g.single_element_windows()) return subsample_backward(dy, dx, g);
 #pragma omp parallel for schedule(static)
   for (int64_t pl = 0; pl < g.planes; ++pl) {
     T* dxp = dx + pl * g.H * g.W;

@@ -4,6 +4,7 @@
 
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
+#include "layers/activation_layout.h"
 
 namespace cohort::nn {
 
@@ -47,15 +48,21 @@ MobileNet::MobileNet(int64_t num_classes, int64_t in_channels, double width, Gen
   linear_ = register_module("linear", std::make_shared<Linear>(in_planes, num_classes, gen));
 }
 
-ModelOutput MobileNet::forward_features(const Tensor& x) {
+ModelOutput MobileNet::forward_features(const Tensor& x) { return run(x, true); }
+
+Tensor MobileNet::forward(const Tensor& x) { return run(x, false).logits; }
+
+ModelOutput MobileNet::run(const Tensor& x, bool with_features) {
+  ChannelsLastScope layout(channels_last_for(x));
   ModelOutput out;
-  Tensor h = bn1_->forward_relu(conv1_->forward(x));
+  Tensor h = bn1_->forward_relu(conv1_->forward(to_active_layout(x)));
   for (size_t i = 0; i < blocks_.size(); ++i) {
     h = blocks_[i]->forward(h);
     // Tap the last block before each downsampling block, and the last block.
-    if (i + 1 == blocks_.size() || blocks_[i + 1]->stride() != 1) out.features.push_back(h);
+    if (with_features && (i + 1 == blocks_.size() || blocks_[i + 1]->stride() != 1))
+      out.features.push_back(to_nchw(h));
   }
-  out.embedding = ops::global_avg_pool2d(h);
+  out.embedding = global_avg_pool(h);
   out.logits = linear_->forward(out.embedding);
   return out;
 }

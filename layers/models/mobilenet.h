@@ -32,10 +32,14 @@ class MobileNet : public Model {
  public:
   MobileNet(int64_t num_classes, int64_t in_channels, double width, Generator& gen);
   ModelOutput forward_features(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override;  // the logits, without converting the features
   std::string name() const override { return "mobilenet"; }
   double width() const { return width_; }
 
  private:
+  // Channels last on the CPU (layers/activation_layout.h); features only when with_features.
+  ModelOutput run(const Tensor& x, bool with_features);
+
   double width_;
   std::shared_ptr<Conv2d> conv1_;
   std::shared_ptr<BatchNorm2d> bn1_;

@@ -30,7 +30,8 @@ class Model : public Module {
 
   // x: [N, in_channels(), H, W] (H = W = input_size() is what the model is designed for).
   virtual ModelOutput forward_features(const Tensor& x) = 0;
-  Tensor forward(const Tensor& x) { return forward_features(x).logits; }
+  // The logits alone; a model overrides it when it can skip work the features need.
+  virtual Tensor forward(const Tensor& x) { return forward_features(x).logits; }
 
   // The registry name that builds this model ("resnet32", "wrn-16-4", ...).
   virtual std::string name() const = 0;

@@ -3,6 +3,7 @@
 #include "core/init.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
+#include "layers/activation_layout.h"
 
 namespace cohort::nn {
 
@@ -23,6 +24,21 @@ Tensor pad_shortcut(const Tensor& x, int64_t pad_channels) {
   Tensor s = ops::avg_pool2d(x, subsample);
   Tensor zeros = Tensor::zeros({s.size(0), pad_channels, s.size(2), s.size(3)}, s.dtype(), s.device());
   return ops::concat_channels({zeros, s, zeros});
+}
+
+// The same on channels-last x [N,H,W,C], with the NCHW ops on reshaped views: the pool's two
+// "spatial" dims are any two trailing dims, and concat_channels joins dim 1 of [rows, C, 1, 1].
+Tensor pad_shortcut_channels_last(const Tensor& x, int64_t pad_channels) {
+  const int64_t N = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+  Pool2dParams every_second_w{.kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 1};
+  Tensor s = ops::avg_pool2d(x.reshape({N, H, W, C}), every_second_w);  // (W, C) as (H, W): [N,H,W/2,C]
+  const int64_t Wo = s.size(2);
+  Pool2dParams every_second_h = every_second_w;
+  s = ops::avg_pool2d(s.reshape({N, 1, H, Wo * C}), every_second_h);  // rows h: [N,1,H/2,W/2·C]
+  const int64_t Ho = s.size(2);
+  Tensor rows = s.reshape({N * Ho * Wo, C, 1, 1});
+  Tensor zeros = Tensor::zeros({N * Ho * Wo, pad_channels, 1, 1}, x.dtype(), x.device());
+  return ops::concat_channels({zeros, rows, zeros}).reshape({N, Ho, Wo, C + 2 * pad_channels});
 }
 
 }  // namespace
@@ -55,9 +71,10 @@ CifarBasicBlock::CifarBasicBlock(int64_t in_planes, int64_t planes, int64_t stri
 Tensor CifarBasicBlock::forward(const Tensor& x) {
   Tensor out = bn1_->forward_relu(conv1_->forward(x));
   out = bn2_->forward(conv2_->forward(out));
-  Tensor shortcut = projection_ ? projection_->forward(x)
-                    : pad_shortcut_ ? pad_shortcut(x, pad_channels_)
-                                    : x;
+  Tensor shortcut = projection_     ? projection_->forward(x)
+                    : !pad_shortcut_ ? x
+                    : channels_last_active() ? pad_shortcut_channels_last(x, pad_channels_)
+                                             : pad_shortcut(x, pad_channels_);
   return ops::relu(out + shortcut);
 }
 
@@ -86,15 +103,24 @@ CifarResNet::CifarResNet(int64_t depth, int64_t num_classes, int64_t in_channels
   init::kaiming_normal_(w, gen);
 }
 
-ModelOutput CifarResNet::forward_features(const Tensor& x) {
+ModelOutput CifarResNet::forward_features(const Tensor& x) { return run(x, true); }
+
+Tensor CifarResNet::forward(const Tensor& x) { return run(x, false).logits; }
+
+ModelOutput CifarResNet::run(const Tensor& x, bool with_features) {
+  ChannelsLastScope layout(channels_last_for(x));
   ModelOutput out;
-  Tensor h = bn1_->forward_relu(conv1_->forward(x));
+  // The features are NCHW whatever the layout; converted only when asked for.
+  auto tap = [&](const Tensor& t) {
+    if (with_features) out.features.push_back(to_nchw(t));
+  };
+  Tensor h = bn1_->forward_relu(conv1_->forward(to_active_layout(x)));
   for (auto& stage : stages_) {
-    out.features.push_back(h);
+    tap(h);
     h = stage->forward(h);
-    out.features.push_back(h);
+    tap(h);
   }
-  out.embedding = ops::global_avg_pool2d(h);
+  out.embedding = global_avg_pool(h);
   out.logits = linear_->forward(out.embedding);
   return out;
 }

@@ -7,6 +7,8 @@
 // side, no parameters (ResNet-32: 0.46M parameters); option B: shortcut.0 (1x1 conv, stride) +
 // shortcut.1 (BN). Init as akamaster: kaiming_normal (fan_in) on conv and linear weights.
 // features: [stage1_in, stage1_out, stage2_in, stage2_out, stage3_in, stage3_out].
+// On the CPU with oneDNN the forward runs channels last (layers/activation_layout.h); inputs,
+// logits and features are NCHW either way.
 #pragma once
 
 #include "core/random.h"
@@ -34,10 +36,14 @@ class CifarResNet : public Model {
   CifarResNet(int64_t depth, int64_t num_classes, int64_t in_channels, bool shortcut_b,
               Generator& gen);
   ModelOutput forward_features(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override;  // the logits, without converting the features
   std::string name() const override;
   std::vector<std::pair<size_t, size_t>> fsp_pairs() const override { return stage_fsp_pairs(3); }
 
  private:
+  // Channels last on the CPU (layers/activation_layout.h); features only when with_features.
+  ModelOutput run(const Tensor& x, bool with_features);
+
   int64_t depth_;
   std::shared_ptr<Conv2d> conv1_;
   std::shared_ptr<BatchNorm2d> bn1_;

@@ -5,6 +5,7 @@
 #include "core/init.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/nn.h"
+#include "layers/activation_layout.h"
 
 namespace cohort::nn {
 
@@ -57,7 +58,7 @@ Tensor WideBasicBlock::forward(const Tensor& x) {
 
 WideResNet::WideResNet(int64_t depth, int64_t widen_factor, int64_t num_classes,
                        int64_t in_channels, double dropout, Generator& gen)
-    : Model(in_channels, 32), depth_(depth), widen_factor_(widen_factor) {
+    : Model(in_channels, 32), depth_(depth), widen_factor_(widen_factor), dropout_(dropout) {
   COHORT_CHECK(depth >= 10 && (depth - 4) % 6 == 0,
                "wrn: depth must be 6n+4 with n >= 1, got {}", depth);
   COHORT_CHECK(widen_factor >= 1, "wrn: widen factor must be >= 1, got {}", widen_factor);
@@ -82,16 +83,26 @@ WideResNet::WideResNet(int64_t depth, int64_t widen_factor, int64_t num_classes,
   bias.zero_();
 }
 
-ModelOutput WideResNet::forward_features(const Tensor& x) {
+ModelOutput WideResNet::forward_features(const Tensor& x) { return run(x, true); }
+
+Tensor WideResNet::forward(const Tensor& x) { return run(x, false).logits; }
+
+ModelOutput WideResNet::run(const Tensor& x, bool with_features) {
+  // Dropout draws its mask by element index, so a channels-last forward would drop other
+  // elements than the NCHW one (and than the GPU): with dropout the model stays NCHW.
+  ChannelsLastScope layout(dropout_ == 0.0 && channels_last_for(x));
   ModelOutput out;
-  Tensor h = conv1_->forward(x);
+  auto tap = [&](const Tensor& t) {
+    if (with_features) out.features.push_back(to_nchw(t));
+  };
+  Tensor h = conv1_->forward(to_active_layout(x));
   for (auto& stage : stages_) {
-    out.features.push_back(h);
+    tap(h);
     h = stage->forward(h);
-    out.features.push_back(h);
+    tap(h);
   }
   h = bn1_->forward_relu(h);
-  out.embedding = ops::global_avg_pool2d(h);
+  out.embedding = global_avg_pool(h);
   out.logits = fc_->forward(out.embedding);
   return out;
 }

@@ -33,11 +33,17 @@ class WideResNet : public Model {
   WideResNet(int64_t depth, int64_t widen_factor, int64_t num_classes, int64_t in_channels,
              double dropout, Generator& gen);
   ModelOutput forward_features(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override;  // the logits, without converting the features
   std::string name() const override;
   std::vector<std::pair<size_t, size_t>> fsp_pairs() const override { return stage_fsp_pairs(3); }
 
  private:
+  // Channels last on the CPU without dropout (layers/activation_layout.h); features only when
+  // with_features.
+  ModelOutput run(const Tensor& x, bool with_features);
+
   int64_t depth_, widen_factor_;
+  double dropout_;
   std::shared_ptr<Conv2d> conv1_;
   std::shared_ptr<Layer> stages_[3];  // block1..3
   std::shared_ptr<BatchNorm2d> bn1_;

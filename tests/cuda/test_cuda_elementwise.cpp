@@ -158,6 +158,14 @@ TEST_CASE("CUDA expand, transpose2d, stack and clone match the CPU", "[cuda][ele
       check_parity([](const std::vector<Tensor>& v) { return ops::transpose2d(v[0]); },
                    {leaf(s, dtype, 42)}, exact);
     }
+    // The layout conversions: transpose2d batched over N (blockIdx.z), forward and backward.
+    for (const Shape& s : {Shape{2, 3, 5, 7}, Shape{4, 64, 8, 8}, Shape{1, 33, 2, 17}}) {
+      INFO("to_channels_last / to_channels_first " << shape_str(s));
+      check_parity([](const std::vector<Tensor>& v) { return ops::to_channels_last(v[0]); },
+                   {leaf(s, dtype, 47)}, exact);
+      check_parity([](const std::vector<Tensor>& v) { return ops::to_channels_first(v[0]); },
+                   {leaf(s, dtype, 48)}, exact);
+    }
     check_parity([](const std::vector<Tensor>& v) { return ops::stack({v[0], v[1], v[2]}); },
                  {leaf({2, 3}, dtype, 43), leaf({2, 3}, dtype, 44), leaf({2, 3}, dtype, 45)}, exact);
     check_parity([](const std::vector<Tensor>& v) { return ops::clone(v[0]); }, {leaf({5, 5}, dtype, 46)},

@@ -158,7 +158,7 @@ void check_bn_train(const Shape& shape, DType dtype, bool affine, bool running, 
     const bool gpu = v[0].device().is_cuda();
     const auto bn = fused ? ops::batch_norm2d_relu : ops::batch_norm2d;
     return bn(v[0], affine ? v[1] : Tensor(), affine ? v[2] : Tensor(), gpu ? rm_g : rm_c,
-              gpu ? rv_g : rv_c, true, momentum, eps);
+              gpu ? rv_g : rv_c, true, momentum, eps, /*channels_last=*/false);
   };
   const Tol tol = dtype == DType::f64 ? Tol{1e-11, 1e-10} : Tol{1e-4, 1e-4};
   check_parity(f, in, tol);
@@ -333,4 +333,16 @@ TEST_CASE("CUDA dropout draws the CPU's mask for the same seed", "[cuda][nn][dro
     Tensor xg = test::randn({3, 4}, dtype, 71).to(kGpu);
     REQUIRE(ops::dropout(xg, 0.5, false, gen).same(xg));
   }
+}
+
+// Channels-last activations are a CPU layout (the models keep NCHW on the GPU): the ops say so.
+TEST_CASE("CUDA conv2d and batch_norm2d refuse channels-last input with a clear error", "[cuda][nn][channels_last]") {
+  Tensor x = Tensor::zeros({2, 8, 8, 16}).to(kGpu), w = Tensor::zeros({16, 16, 3, 3}).to(kGpu);
+  Conv2dParams p;
+  p.pad_h = p.pad_w = 1;
+  p.channels_last = true;
+  REQUIRE_THROWS_WITH(ops::conv2d(x, w, Tensor(), p), Catch::Contains("CPU only"));
+  Tensor g = Tensor::ones({16}).to(kGpu), b = Tensor::zeros({16}).to(kGpu);
+  REQUIRE_THROWS_WITH(ops::batch_norm2d(x, g, b, Tensor(), Tensor(), true, 0.1, 1e-5, true),
+                      Catch::Contains("CPU only"));
 }

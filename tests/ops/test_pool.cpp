@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <utility>
 #include <vector>
 
 #include "core/ops/nn.h"
@@ -130,4 +131,26 @@ TEST_CASE("pooling argument errors name the op and the shapes", "[ops][pool]") {
                       Catch::Contains("max_pool2d") && Catch::Contains("stride"));
   REQUIRE_THROWS_WITH(ops::max_pool2d(Tensor::zeros({1, 2, 4, 4}, DType::i64), pool(2, 2, 0)),
                       Catch::Contains("max_pool2d") && Catch::Contains("i64"));
+}
+
+// 1x1 windows without padding only subsample (the ResNets' option-A shortcut); the CPU runs them
+// as strided copies, which must equal x[:, :, ::sh, ::sw] and pass the gradient check.
+TEST_CASE("avg_pool2d with 1x1 windows is a strided subsample", "[ops][pool]") {
+  for (const auto& [sh, sw] : std::vector<std::pair<int64_t, int64_t>>{{2, 2}, {2, 1}, {1, 3}, {3, 2}}) {
+    INFO("stride " << sh << " x " << sw);
+    Pool2dParams p = pool(1, 1, 0);
+    p.stride_h = sh;
+    p.stride_w = sw;
+    Tensor x = randn64({2, 3, 7, 6}, 5);
+    Tensor y = ops::avg_pool2d(x, p);
+    const int64_t P = (7 - 1) / sh + 1, Q = (6 - 1) / sw + 1;
+    REQUIRE(y.shape() == Shape{2, 3, P, Q});
+    const std::vector<double> xs = x.to_vector<double>(), ys = y.to_vector<double>();
+    bool same = true;
+    for (int64_t pl = 0; pl < 6; ++pl)
+      for (int64_t i = 0; i < P; ++i)
+        for (int64_t j = 0; j < Q; ++j) same = same && ys[(pl * P + i) * Q + j] == xs[(pl * 7 + i * sh) * 6 + j * sw];
+    REQUIRE(same);
+    test::gradcheck([p](const std::vector<Tensor>& in) { return ops::avg_pool2d(in[0], p); }, {x});
+  }
 }
