@@ -26,19 +26,20 @@ Tensor pad_shortcut(const Tensor& x, int64_t pad_channels) {
   return ops::concat_channels({zeros, s, zeros});
 }
 
-// The same on channels-last x [N,H,W,C], with the NCHW ops on reshaped views: the pool's two
-// "spatial" dims are any two trailing dims, and concat_channels joins dim 1 of [rows, C, 1, 1].
+// The same on channels-last x [N,H,W,C], through the NCHW ops on reshaped views. A 1x1 pool with
+// strides (2, 1) keeps every second index of its input's dim 2: once on [N, H, W, C] (every
+// second w), once on [N, 1, H, W/2·C] (every second h); concat_channels then joins dim 1 of
+// [pixels, C, 1, 1].
 Tensor pad_shortcut_channels_last(const Tensor& x, int64_t pad_channels) {
-  const int64_t N = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
-  Pool2dParams every_second_w{.kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 1};
-  Tensor s = ops::avg_pool2d(x.reshape({N, H, W, C}), every_second_w);  // (W, C) as (H, W): [N,H,W/2,C]
+  const int64_t N = x.size(0), H = x.size(1), C = x.size(3);
+  Pool2dParams every_second{.kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 1};
+  Tensor s = ops::avg_pool2d(x, every_second);  // [N, H, W/2, C]
   const int64_t Wo = s.size(2);
-  Pool2dParams every_second_h = every_second_w;
-  s = ops::avg_pool2d(s.reshape({N, 1, H, Wo * C}), every_second_h);  // rows h: [N,1,H/2,W/2·C]
+  s = ops::avg_pool2d(s.reshape({N, 1, H, Wo * C}), every_second);  // [N, 1, H/2, W/2·C]
   const int64_t Ho = s.size(2);
-  Tensor rows = s.reshape({N * Ho * Wo, C, 1, 1});
+  Tensor pixels = s.reshape({N * Ho * Wo, C, 1, 1});
   Tensor zeros = Tensor::zeros({N * Ho * Wo, pad_channels, 1, 1}, x.dtype(), x.device());
-  return ops::concat_channels({zeros, rows, zeros}).reshape({N, Ho, Wo, C + 2 * pad_channels});
+  return ops::concat_channels({zeros, pixels, zeros}).reshape({N, Ho, Wo, C + 2 * pad_channels});
 }
 
 }  // namespace
