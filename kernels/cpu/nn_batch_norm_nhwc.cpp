@@ -4,10 +4,11 @@
 // values are C apart here, so instead of one channel per thread the rows are split between the
 // threads: each accumulates per-channel sums over its rows (vectorised across the channels, in
 // the element type over chunks of 32 rows, in f64 across chunks), and the partial sums are added
-// in thread order — deterministic for a given thread count. Statistics are two-pass (mean, then Σ(x-mean)²) as in the NCHW kernel.
-// Bytes per call: train reads x twice and writes y (the third read of the NCHW kernel is not
-// needed: the normalisation pass follows the statistics); backward reads x, dy (and y with the
-// fused ReLU) twice and writes dx.
+// in thread order — deterministic for a given thread count. Statistics are two-pass (mean, then
+// Σ(x-mean)²) as in the NCHW kernel.
+// Bytes per call: train reads x three times (sum, squares, normalisation) and writes y; backward
+// reads x, dy (and y with the fused ReLU) twice and writes dx. Unlike the NCHW kernel, whose
+// per-channel planes stay in L2 between its passes, each pass here streams the whole tensor.
 #include <omp.h>
 
 #include <algorithm>
