@@ -32,7 +32,16 @@ PAPER = {("independent-resnet32", "resnet32"): "68.99", ("dml-resnet32", "resnet
          ("dml-mobilenet-resnet32", "resnet32"): "gain +1.5…+2.5",
          ("dml-mobilenet-resnet32", "mobilenet"): "gain +1.5…+2.5",
          ("teacher-resnet32", "resnet32"): "≈ 64", ("independent-resnet14", "resnet14"): "58.65",
-         ("fsp-resnet14", "resnet14"): "≈ 63"}
+         ("fitnet-resnet14", "resnet14"): "61.28", ("fsp-resnet14", "resnet14"): "63.33"}
+# The FSP table's rows, in the paper's order: (role, arm of the papers' protocol, arm of the
+# cpu-scale protocol). The cpu-scale "independent" student is independent-resnet8x2 (both of its
+# networks, same recipe as the students).
+FSP_ROWS = [("teacher", "teacher-resnet32", "teacher-resnet14"),
+            ("student alone", "independent-resnet14", "independent-resnet8x2"),
+            ("FitNet", "fitnet-resnet14", "fitnet-resnet8"),
+            ("FSP", "fsp-resnet14", "fsp-resnet8"),
+            ("FSP, a third of the training", "fsp-resnet14-third", "fsp-resnet8-third"),
+            ("student alone, a third of the training", None, "independent-resnet8-third")]
 
 
 def network_models(run_dir):
@@ -120,6 +129,27 @@ def print_paired_gains(seeds_of):
         print(f"| {arm} | {base} | {len(common)} | {per} | {fmt(gains, '+')} |")
 
 
+def print_fsp_table(seeds_of):
+    """The FSP paper's table: teacher / student alone / FitNet / FSP / the fast-optimisation arms.
+    Every network of every seed of an arm is one sample (independent-resnet8x2 gives two)."""
+    rows = []
+    for role, papers_arm, cpu_arm in FSP_ROWS:
+        for arm in (papers_arm, cpu_arm):
+            runs = seeds_of.get(arm or "", {})
+            nets = [n for r in runs.values() for n in r["networks"].values()]
+            if nets:
+                model = next(iter(next(iter(runs.values()))["networks"])).split("_")[0]
+                rows.append((role, arm, len(runs), nets, PAPER.get((arm, model), "")))
+    if not any(arm not in ("independent-resnet8x2", "independent-resnet14") for _, arm, *_ in rows):
+        return  # no FSP-experiment run yet
+    print("\n| FSP table | arm | seeds | networks | best top-1 | final top-1 | final top-5 | paper |")
+    print("|---|---|---|---|---|---|---|---|")
+    for role, arm, seeds, nets, paper in rows:
+        top5 = [n["final5"] for n in nets if n.get("final5") is not None]
+        print(f"| {role} | {arm} | {seeds} | {len(nets)} | {fmt([n['best'] for n in nets])} | "
+              f"{fmt([n['final'] for n in nets])} | {fmt(top5)} | {paper} |")
+
+
 def print_runs(seeds_of):
     print("\n| run | wall time of the finishing invocation |")
     print("|---|---|")
@@ -154,17 +184,19 @@ def main():
             ent = [r[net]["entropy_train"] for r in runs if net in r and "entropy_train" in r[net]]
             gain = "–"
             base = arms.get(BASELINES.get(arm, ""), [])
-            # The baseline network of the same name, else the first of the same architecture.
+            # The baseline network of the same name, else every one of the same architecture
+            # (fsp-resnet8's "resnet8" against both students of independent-resnet8x2).
             names = list(base[0]) if base else []
-            base_net = net if net in names else next((n for n in names if n.split("_")[0] == net.split("_")[0]), None)
-            if base_net:
-                b = [r[base_net]["best"] for r in base if base_net in r]
+            base_nets = [net] if net in names else [n for n in names if n.split("_")[0] == net.split("_")[0]]
+            b = [r[n]["best"] for r in base for n in base_nets if n in r]
+            if b:
                 gain = f"{statistics.mean(best) - statistics.mean(b):+.2f}"
             model = net.split("_")[0]
             print(f"| {arm} | {net} | {len(best)} | {fmt(best)} | {fmt(final)} | {fmt(final5)} | {gain} | "
                   f"{fmt(ent)} | {PAPER.get((arm, model), '')} |")
     print_ensembles(seeds_of)
     print_paired_gains(seeds_of)
+    print_fsp_table(seeds_of)
     print_runs(seeds_of)
     return 0
 

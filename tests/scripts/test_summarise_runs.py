@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scripts/summarise_runs.py on hand-made run directories: the per-network table, the ensemble
-table and the per-seed paired gain (mean ± sample std of the gains), checked against values
-computed here by hand."""
+table, the per-seed paired gain (mean ± sample std of the gains) and the FSP table, checked
+against values computed here by hand."""
 import json
 import os
 import subprocess
@@ -36,6 +36,7 @@ def main():
         write_run(root, "dml-resnet8x2-s0", {"resnet8_a": 43.0, "resnet8_b": 43.0}, 47.0)
         write_run(root, "dml-resnet8x2-s1", {"resnet8_a": 41.5, "resnet8_b": 42.5}, 48.0)
         write_run(root, "fsp-resnet8-s0", {"resnet8": 44.0})
+        write_run(root, "teacher-resnet14-s0", {"resnet14": 50.0})
         os.makedirs(os.path.join(root, "dml-resnet8x2-s2"))  # unfinished: no metrics, skipped
         out = subprocess.run([sys.executable, SCRIPT, root], capture_output=True, text=True)
     if out.returncode != 0:
@@ -50,6 +51,12 @@ def main():
         "| dml-resnet8x2 | resnet8_a | 2 | 42.25 ± 1.06 | 41.25 ± 1.06 | 62.25 ± 1.06 | +1.75 | – |  |",
         "| dml-resnet8x2 | 2 | 48.00 ± 0.71 | 47.50 ± 0.71 |",
         "| dml-resnet8x2-s0 | 2.0 min |",
+        # "resnet8" against both students of the baseline: mean of 40, 42, 41, 41.
+        "| fsp-resnet8 | resnet8 | 1 | 44.00 | 43.00 | 64.00 | +3.00 | – |  |",
+        # The FSP table: every network of every seed is a sample (sample std of 40, 42, 41, 41).
+        "| teacher | teacher-resnet14 | 1 | 1 | 50.00 | 49.00 | 70.00 |  |",
+        "| student alone | independent-resnet8x2 | 2 | 4 | 41.00 ± 0.82 | 40.00 ± 0.82 | 61.00 ± 0.82 |  |",
+        "| FSP | fsp-resnet8 | 1 | 1 | 44.00 | 43.00 | 64.00 |  |",
     ]
     missing = [e for e in expect if e not in out]
     for e in missing:
