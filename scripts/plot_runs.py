@@ -2,7 +2,7 @@
 """Accuracy and loss curves per epoch from cohort runs' metrics.jsonl (used by `cohort plot`).
 
 usage: plot_runs.py --out curves.png RUN_DIR [RUN_DIR ...]
-One line per (run, network) and a dashed one for the ensemble: test top-1 by epoch (left) and
+One colour per run, one line style per network and a thick dashed line for the ensemble: test top-1 by epoch (left) and
 the train CE by epoch (right).
 Needs matplotlib (Debian: python3-matplotlib).
 """
@@ -63,14 +63,20 @@ def main():
     ap.add_argument("runs", nargs="+")
     args = ap.parse_args()
     fig, (acc, loss) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for run in args.runs:
+    # One colour per run, one line style per network: a cohort's curves read as one group and
+    # runs stay apart beyond the palette's ten colours' worth of lines.
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    net_styles = ["-", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
+    for i, run in enumerate(args.runs):
         label = os.path.basename(os.path.normpath(run))
-        for net, c in curves(load(run)).items():
-            style = "--" if net == "ensemble" else "-"
-            acc.plot(c["epoch"], c["top1"], style, label=f"{label}/{net}")
+        colour = colours[i % len(colours)]
+        for j, (net, c) in enumerate(curves(load(run)).items()):
+            style = dict(linestyle="--", linewidth=2) if net == "ensemble" else \
+                dict(linestyle=net_styles[j % len(net_styles)], linewidth=1.2)
+            acc.plot(c["epoch"], c["top1"], color=colour, label=f"{label}/{net}", **style)
             if any(v is not None for v in c["train_ce"]):
                 loss.plot(c["epoch"], [v if v is not None else float("nan") for v in c["train_ce"]],
-                          label=f"{label}/{net}")
+                          color=colour, label=f"{label}/{net}", **style)
     acc.set_xlabel("epoch")
     acc.set_ylabel("test top-1 (%)")
     acc.grid(alpha=0.3)
