@@ -1,11 +1,11 @@
 // cpu::conv2d_*: picks oneDNN or the im2col reference for each call (kernels/cpu/nn_conv_paths.h).
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string_view>
 
 #include "core/error.h"
+#include "kernels/linalg.h"
 #include "kernels/nn.h"
 #include "kernels/cpu/nn_conv_paths.h"
 
@@ -35,28 +35,21 @@ void run_conv(ConstView dtype_from, OneDnn&& onednn, Reference&& reference) {
 class NchwCopy {
  public:
   // A buffer for the NCHW form of the NHWC view `nhwc`, filled from it when fill is true.
+  // NHWC is [N, H*W, C] row-major and NCHW its batched transpose [N, C, H*W].
   NchwCopy(ConstView nhwc, bool fill)
-      : n_(nhwc.size(0)), h_(nhwc.size(1)), w_(nhwc.size(2)), c_(nhwc.size(3)),
-        esize_(dtype_size(nhwc.dtype())), dtype_(nhwc.dtype()),
-        data_(std::make_unique<std::byte[]>(static_cast<size_t>(nhwc.numel()) * esize_)) {
-    if (fill) permute(static_cast<const std::byte*>(nhwc.raw_data()), data_.get(), /*to_nchw=*/true);
+      : n_(nhwc.size(0)), h_(nhwc.size(1)), w_(nhwc.size(2)), c_(nhwc.size(3)), dtype_(nhwc.dtype()),
+        data_(std::make_unique<std::byte[]>(static_cast<size_t>(nhwc.numel()) * dtype_size(dtype_))) {
+    if (fill) transpose2d(ConstView(nhwc.raw_data(), dtype_, Device::cpu(), Dims{n_, h_ * w_, c_}), nchw_matrices());
   }
   View view() const { return View(data_.get(), dtype_, Device::cpu(), Dims{n_, c_, h_, w_}); }
-  void copy_to(View nhwc) const { permute(data_.get(), static_cast<std::byte*>(nhwc.raw_data()), false); }
+  void copy_to(View nhwc) const {
+    transpose2d(nchw_matrices(), View(nhwc.raw_data(), dtype_, Device::cpu(), Dims{n_, h_ * w_, c_}));
+  }
 
  private:
-  void permute(const std::byte* src, std::byte* dst, bool to_nchw) const {
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t n = 0; n < n_; ++n)
-      for (int64_t c = 0; c < c_; ++c)
-        for (int64_t i = 0; i < h_ * w_; ++i) {
-          const int64_t nchw = (n * c_ + c) * h_ * w_ + i, nhwc = (n * h_ * w_ + i) * c_ + c;
-          const int64_t from = to_nchw ? nhwc : nchw, to = to_nchw ? nchw : nhwc;
-          std::memcpy(dst + to * esize_, src + from * esize_, esize_);
-        }
-  }
+  // The NCHW buffer as N matrices of C rows by H*W columns.
+  View nchw_matrices() const { return View(data_.get(), dtype_, Device::cpu(), Dims{n_, c_, h_ * w_}); }
   int64_t n_, h_, w_, c_;
-  size_t esize_;
   DType dtype_;
   std::unique_ptr<std::byte[]> data_;
 };
