@@ -19,6 +19,7 @@
 #include <cmath>
 
 #include "kernels/common/elementwise_math.h"
+#include "kernels/cpu/nn_batch_norm_channel.h"
 #include "kernels/cpu/nn_batch_norm_nhwc.h"
 #include "kernels/nn.h"
 
@@ -71,20 +72,9 @@ void forward_train(const T* x, const T* weight, const T* bias, T* running_mean, 
     double sq = 0.0;
     for (int64_t n = 0; n < g.N; ++n)
       sq += static_cast<double>((ConstPlane<T>(x + g.plane(n, c), g.HW) - static_cast<T>(mean)).square().sum());
-    const double var = sq / M;
-    const double invstd = 1.0 / std::sqrt(var + eps);
-    save_mean[c] = static_cast<T>(mean);
-    save_invstd[c] = static_cast<T>(invstd);
-    const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
-    const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
-    const double scale = gamma * invstd;
-    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(beta - mean * scale), relu);
-    if (running_mean)
-      running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
-    if (running_var) {
-      const double unbiased = M > 1 ? sq / (M - 1) : var;
-      running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
-    }
+    const auto map = batch_norm_channel::train(weight, bias, running_mean, running_var, momentum, eps, save_mean,
+                                               save_invstd, c, mean, sq, M);
+    scale_shift_channel(x, y, g, c, static_cast<T>(map.scale), static_cast<T>(map.shift), relu);
   }
 }
 
@@ -93,12 +83,8 @@ void forward_eval(const T* x, const T* weight, const T* bias, const T* running_m
                   const T* running_var, double eps, bool relu, T* y, const BnGeom& g) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < g.C; ++c) {
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
-    const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
-    const double scale = gamma * invstd;
-    const double shift = beta - static_cast<double>(running_mean[c]) * scale;
-    scale_shift_channel(x, y, g, c, static_cast<T>(scale), static_cast<T>(shift), relu);
+    const auto map = batch_norm_channel::eval(weight, bias, running_mean, running_var, eps, c);
+    scale_shift_channel(x, y, g, c, static_cast<T>(map.scale), static_cast<T>(map.shift), relu);
   }
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/common/elementwise_math.h"
+#include "kernels/cpu/nn_batch_norm_channel.h"
 #include "kernels/cpu/nn_batch_norm_nhwc.h"
 
 namespace cohort::cpu::batch_norm_nhwc {
@@ -97,20 +98,10 @@ void train_impl(const T* x, const T* weight, const T* bias, T* running_mean, T* 
   });
   std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
-    const double mu = sums[c] / M, sq = squares[c];
-    const double var = sq / M;
-    const double invstd = 1.0 / std::sqrt(var + eps);
-    save_mean[c] = static_cast<T>(mu);
-    save_invstd[c] = static_cast<T>(invstd);
-    const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
-    const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
-    scale[c] = static_cast<T>(gamma * invstd);
-    shift[c] = static_cast<T>(beta - mu * gamma * invstd);
-    if (running_mean) running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mu);
-    if (running_var) {
-      const double unbiased = M > 1 ? sq / (M - 1) : var;
-      running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
-    }
+    const auto map = batch_norm_channel::train(weight, bias, running_mean, running_var, momentum, eps, save_mean,
+                                               save_invstd, c, sums[c] / M, squares[c], M);
+    scale[c] = static_cast<T>(map.scale);
+    shift[c] = static_cast<T>(map.shift);
   }
   scale_shift(x, y, g, scale, shift, relu);
 }
@@ -120,11 +111,9 @@ void eval_impl(const T* x, const T* weight, const T* bias, const T* running_mean
                   const T* running_var, double eps, bool relu, T* y, const Rows& g) {
   std::vector<T> scale(static_cast<size_t>(g.C)), shift(static_cast<size_t>(g.C));
   for (int64_t c = 0; c < g.C; ++c) {
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    const double gamma = weight ? static_cast<double>(weight[c]) : 1.0;
-    const double beta = bias ? static_cast<double>(bias[c]) : 0.0;
-    scale[c] = static_cast<T>(gamma * invstd);
-    shift[c] = static_cast<T>(beta - static_cast<double>(running_mean[c]) * gamma * invstd);
+    const auto map = batch_norm_channel::eval(weight, bias, running_mean, running_var, eps, c);
+    scale[c] = static_cast<T>(map.scale);
+    shift[c] = static_cast<T>(map.shift);
   }
   scale_shift(x, y, g, scale, shift, relu);
 }
