@@ -34,12 +34,20 @@ case $protocol in
   papers) device=${device:-cuda} ;;  cpu-scale) device=${device:-cpu} ;;
   *) echo "reproduce.sh: --protocol must be papers or cpu-scale, not '$protocol'" >&2; exit 2 ;;
 esac
+case $part in
+  dml|fsp|all) ;;
+  *) echo "reproduce.sh: --part must be dml, fsp or all, not '$part'" >&2; exit 2 ;;
+esac
 cohort=$build/bin/cohort
 cfg=$src/examples/configs
 mkdir -p "$out"
-log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/reproduce.log"; }
-# The scripts' and configs' commit, and the binary's own (they differ when the build is older).
-log "commit $(git -C "$src" rev-parse HEAD) (scripts, configs); binary: $("$cohort" --version 2>&1), protocol $protocol, device $device, seeds '$seeds', epochs $epochs, fsp-scale $fsp_scale"
+log() { echo "[$(date -u '+%F %T')] $*" | tee -a "$out/reproduce.log"; }
+# The scripts' and configs' commit, the binary's own (they differ when the build is older) and
+# the machine: wall times mean nothing without it.
+machine="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1), $(nproc) cores"
+schedule="epochs $epochs, fsp-scale $fsp_scale"
+[ "$protocol" = cpu-scale ] && schedule="the presets' schedules"
+log "commit $(git -C "$src" rev-parse HEAD) (scripts, configs); binary: $("$cohort" --version 2>&1); machine: $machine; protocol $protocol, device $device, seeds '$seeds', $schedule"
 
 # train ARM CONFIG [--set ...]: one run per seed, skipped when its summary already exists.
 train() {
