@@ -38,8 +38,11 @@ void Trainer::finish(const Position& pos, TrainResult& result) {
     summary.push_back({{"network", r.network}, {"parameters", r.parameters}, {"best_top1", r.best_top1},
                        {"best_epoch", r.best_epoch}, {"final_top1", r.final_top1}, {"final_top5", r.final_top5},
                        {"final_entropy", r.final_entropy}});
-  record({{"type", "summary"}, {"step", pos.global_step}, {"networks", summary},
-               {"ensemble_best_top1", ensemble_best_}, {"wall_time_s", elapsed_s()}});
+  nlohmann::json summary_record = {
+      {"type", "summary"}, {"step", pos.global_step}, {"networks", summary}, {"wall_time_s", elapsed_s()}};
+  // A single network has no ensemble: no field, rather than a 0 that reads as a result.
+  if (final_nets.size() > 1) summary_record["ensemble_best_top1"] = ensemble_best_;
+  record(summary_record);
   // Each network's final weights on their own (PyTorch-compatible names): for `cohort eval`, as a
   // KD/FSP teacher (`strategy.teacher_weights`) or for loading in PyTorch. Written atomically.
   strategy_->synchronise();  // distributed runs, every rank: the owners' networks to the writer

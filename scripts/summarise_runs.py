@@ -78,7 +78,8 @@ def read_run(run_dir):
                 r["entropy_train"] = float(m.group(1))
         out[row["network"]] = r
     ensemble = {}
-    if "ensemble_best_top1" in summary:
+    # Single-network runs of older binaries wrote ensemble_best_top1 = 0: no ensemble there.
+    if "ensemble_best_top1" in summary and len(summary["networks"]) > 1:
         ensemble["best"] = summary["ensemble_best_top1"]
     if last_eval and "ensemble" in last_eval:
         ensemble["final"] = last_eval["ensemble"]["top1"]
