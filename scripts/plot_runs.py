@@ -2,8 +2,8 @@
 """Accuracy and loss curves per epoch from cohort runs' metrics.jsonl (used by `cohort plot`).
 
 usage: plot_runs.py --out curves.png RUN_DIR [RUN_DIR ...]
-One colour per run, one line style per network and a thick dashed line for the ensemble: test top-1 by epoch (left) and
-the train CE by epoch (right).
+One colour per run, one line style per network and a thick dashed line for the ensemble: test
+top-1 by epoch (left) and the train CE by epoch (right).
 Needs matplotlib (Debian: python3-matplotlib).
 """
 import argparse
