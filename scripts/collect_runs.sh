@@ -2,7 +2,9 @@
 # Copies what a reproduction writes, minus the weights, from OUTDIR into DEST (a folder to
 # commit, e.g. docs/reproducing/cpu-scale): for every FINISHED run its metrics.jsonl, config.yaml,
 # run.json, training log and train-set entropy evaluations; and OUTDIR's reproduce.log,
-# results.md and curves. Runs still in progress are left out.
+# results.md and curves. Runs still in progress are left out. The one exception to "minus the
+# weights" is a teacher run's (teacher-*): later runs of every seed read them, and a teacher
+# retrained on another machine is a different network, so they travel with the records (< 1 MB).
 # usage: scripts/collect_runs.sh OUTDIR DEST
 set -euo pipefail
 out=${1:?usage: scripts/collect_runs.sh OUTDIR DEST} dest=${2:?usage: scripts/collect_runs.sh OUTDIR DEST}
@@ -13,6 +15,9 @@ for dir in "$out"/*-s*/; do
   mkdir -p "$dest/$run"
   cp "$dir"/metrics.jsonl "$dir"/config.yaml "$dir"/run.json "$dest/$run/"
   for f in "$dir"/*.train-entropy.txt; do [ -f "$f" ] && cp "$f" "$dest/$run/"; done
+  if [[ $run == teacher-* ]]; then
+    for f in "$dir"/*.safetensors; do [[ $f == */checkpoint.safetensors ]] || cp "$f" "$dest/$run/"; done
+  fi
   [ -f "$out/$run.log" ] && cp "$out/$run.log" "$dest/$run/train.log"
 done
 for f in reproduce.log results.md; do [ -f "$out/$f" ] && cp "$out/$f" "$dest/"; done
