@@ -16,7 +16,9 @@ for dir in "$out"/*-s*/; do
   cp "$dir"/metrics.jsonl "$dir"/config.yaml "$dir"/run.json "$dest/$run/"
   for f in "$dir"/*.train-entropy.txt; do [ -f "$f" ] && cp "$f" "$dest/$run/"; done
   if [[ $run == teacher-* ]]; then
-    for f in "$dir"/*.safetensors; do [[ $f == */checkpoint.safetensors ]] || cp "$f" "$dest/$run/"; done
+    for f in "$dir"/*.safetensors; do
+      if [[ -f $f && $f != */checkpoint.safetensors ]]; then cp "$f" "$dest/$run/"; fi
+    done
   fi
   [ -f "$out/$run.log" ] && cp "$out/$run.log" "$dest/$run/train.log"
 done
