@@ -65,7 +65,7 @@ struct EvalReport {
 struct TrainResult {
   std::vector<SummaryRow> summary;  // the evaluated networks of the last stage
   EvalReport final_eval;
-  double ensemble_best_top1 = 0;
+  std::optional<double> ensemble_best_top1;  // runs of two or more networks only
   bool stopped_on_nan = false;
   bool interrupted = false;  // stop_after_epochs reached
   bool already_complete = false;  // resumed from a checkpoint past the end of the run: nothing done

@@ -29,7 +29,8 @@ void Trainer::finish(const Position& pos, TrainResult& result) {
     }
     result.summary.push_back(row);
   }
-  result.ensemble_best_top1 = ensemble_best_;
+  // A single network has no ensemble: no value, rather than a 0 that reads as a result.
+  if (final_nets.size() > 1) result.ensemble_best_top1 = ensemble_best_;
   say("\n" + format_summary(result.summary) +
       (final_nets.size() > 1 ? fmt::format("ensemble of {} networks: best top-1 {:.2f}%\n", final_nets.size(), ensemble_best_) : "") +
       fmt::format("wall time {} (this invocation)", format_duration(elapsed_s())));
@@ -40,8 +41,7 @@ void Trainer::finish(const Position& pos, TrainResult& result) {
                        {"final_entropy", r.final_entropy}});
   nlohmann::json summary_record = {
       {"type", "summary"}, {"step", pos.global_step}, {"networks", summary}, {"wall_time_s", elapsed_s()}};
-  // A single network has no ensemble: no field, rather than a 0 that reads as a result.
-  if (final_nets.size() > 1) summary_record["ensemble_best_top1"] = ensemble_best_;
+  if (result.ensemble_best_top1) summary_record["ensemble_best_top1"] = *result.ensemble_best_top1;
   record(summary_record);
   // Each network's final weights on their own (PyTorch-compatible names): for `cohort eval`, as a
   // KD/FSP teacher (`strategy.teacher_weights`) or for loading in PyTorch. Written atomically.

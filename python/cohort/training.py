@@ -61,8 +61,8 @@ def train(config, out_dir=None, progress=None, **overrides):
     the last checkpoint stays valid.
 
     Returns {"out_dir", "device", "summary": [{"network", "parameters", "best_top1",
-    "best_epoch", "final_top1", "final_entropy"}, ...], "ensemble_best_top1", "stopped_on_nan",
-    "message"}.
+    "best_epoch", "final_top1", "final_entropy"}, ...], "ensemble_best_top1" (None for a single
+    network), "stopped_on_nan", "message"}.
     """
     return _cohort._train(_with_overrides(config, overrides), "" if out_dir is None else str(out_dir),
                           progress)

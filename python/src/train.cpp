@@ -14,6 +14,7 @@
 
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/map.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
@@ -94,7 +95,7 @@ nb::dict train(const Settings& settings, const std::string& out_dir, nb::object 
   d["out_dir"] = out;
   d["device"] = device;
   d["summary"] = summary;
-  d["ensemble_best_top1"] = result.ensemble_best_top1;
+  d["ensemble_best_top1"] = result.ensemble_best_top1;  // None for a single network
   d["stopped_on_nan"] = result.stopped_on_nan;
   d["message"] = result.message;
   return d;

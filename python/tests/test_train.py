@@ -28,8 +28,17 @@ def test_dml_run_returns_the_summary_and_reports_progress(tmp_path):
     assert [row["network"] for row in result["summary"]] == ["cnn-small_0", "peer"]
     assert all(0.0 <= row["best_top1"] <= 100.0 for row in result["summary"])  # percent
     assert result["device"] == "cpu" and not result["stopped_on_nan"]
+    assert 0.0 <= result["ensemble_best_top1"] <= 100.0
     assert lines, "the progress callback saw no line"
     assert (tmp_path / "run" / "checkpoint.safetensors").exists()
+
+
+def test_a_single_network_has_no_ensemble(tmp_path):
+    config = dict(CONFIG, networks=["cnn-small"], strategy={"name": "independent"})
+    config["train"] = dict(CONFIG["train"], epochs=1)
+    result = cohort.train(config, out_dir=tmp_path / "run", progress=lambda line: None)
+    assert len(result["summary"]) == 1
+    assert result["ensemble_best_top1"] is None  # not a 0 that reads as a result
 
 
 def test_same_seed_same_weights_from_yaml_and_dict(tmp_path):
