@@ -32,7 +32,7 @@ void Trainer::finish(const Position& pos, TrainResult& result) {
   // A single network has no ensemble: no value, rather than a 0 that reads as a result.
   if (final_nets.size() > 1) result.ensemble_best_top1 = ensemble_best_;
   say("\n" + format_summary(result.summary) +
-      (final_nets.size() > 1 ? fmt::format("ensemble of {} networks: best top-1 {:.2f}%\n", final_nets.size(), ensemble_best_) : "") +
+      (result.ensemble_best_top1 ? fmt::format("ensemble of {} networks: best top-1 {:.2f}%\n", final_nets.size(), *result.ensemble_best_top1) : "") +
       fmt::format("wall time {} (this invocation)", format_duration(elapsed_s())));
   nlohmann::json summary = nlohmann::json::array();
   for (const SummaryRow& r : result.summary)
